@@ -1,0 +1,5 @@
+"""``python -m iamstate``."""
+
+from iamstate.cli import main
+
+main()

@@ -1,0 +1,158 @@
+"""The ``iamstate`` command line: options, wiring and exit codes — nothing else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from iamstate import __version__, commands, logs
+from iamstate.commands import AwsOptions, CommandResult, ExitCode, OutputOptions
+from iamstate.errors import ConfigError, IamstateError
+from iamstate.render import should_color
+
+app = typer.Typer(
+    name="iamstate",
+    help="Keep an AWS account's IAM in the state a Git repository declares.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(StrEnum):
+    """Output formats."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class LogFormat(StrEnum):
+    """Log event formats."""
+
+    console = "console"
+    json = "json"
+
+
+PathArg = Annotated[
+    str, typer.Argument(help="A YAML file, or a directory whose *.yaml/*.yml files (recursively) are merged.")
+]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="AWS profile to use (else the default chain).")
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        help="IAM/STS endpoint (for a local test endpoint); boto3's AWS_ENDPOINT_URL is honoured too.",
+    ),
+]
+LogFormatOpt = Annotated[
+    LogFormat, typer.Option("--log-format", help="Log events on stderr as console lines or JSON.")
+]
+VerboseOpt = Annotated[
+    int,
+    typer.Option("--verbose", "-v", count=True, help="Log debug events, including API calls by operation."),
+]
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", help="No colour in output (also when NO_COLOR is set).")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Also write the JSON form of the result to this file.", dir_okay=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"iamstate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Keep an AWS account's IAM in the state a Git repository declares."""
+
+
+def _setup(log_format: LogFormat, verbose: int, no_color: bool) -> bool:
+    color = should_color(no_color, sys.stdout)
+    logs.configure(log_format.value, verbose, color=should_color(no_color, sys.stderr))
+    return color
+
+
+def _finish(run: object, out: Path | None = None) -> None:
+    """Run a command thunk, print its result, write ``--out``, exit with its code."""
+    try:
+        result = run()  # type: ignore[operator]
+        if isinstance(result, tuple):
+            result = result[0]
+        assert isinstance(result, CommandResult)
+    except ConfigError as error:
+        for diagnostic in error.diagnostics:
+            typer.echo(str(diagnostic), err=True)
+        raise typer.Exit(ExitCode.ERROR) from None
+    except IamstateError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    if result.stdout:
+        sys.stdout.write(result.stdout)
+    for message in result.messages:
+        typer.echo(message, err=True)
+    if out is not None and result.document is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result.document, indent=2) + "\n")
+    raise typer.Exit(int(result.exit_code))
+
+
+@app.command()
+def validate(
+    path: PathArg = ".",
+    fmt: FormatOpt = Format.text,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
+    color = _setup(log_format, verbose, no_color)
+    output = OutputOptions("json" if fmt is Format.json else "text", color)
+    _finish(lambda: commands.validate(path, output))
+
+
+@app.command()
+def plan(
+    path: PathArg = ".",
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    fmt: FormatOpt = Format.text,
+    out: OutOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 2 when changes are pending, 0 when none (as Terraform)."
+        ),
+    ] = False,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Diff the config against live IAM (read only) and print what apply would change."""
+    color = _setup(log_format, verbose, no_color)
+    aws = AwsOptions(profile, endpoint_url)
+    output = OutputOptions(fmt.value, color, out)
+    _finish(lambda: commands.plan(path, aws, output, detailed_exitcode=detailed_exitcode), out)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,124 @@
+"""Config-time refusals: inline policies and credentials written into the configuration.
+
+These are not schema errors but safety findings (``inline-policy``,
+``credentials-in-config``) that refuse the command with exit 3. They are found
+before schema validation and the offending keys are removed, so the same key does
+not also show up as "unknown key".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from iamstate.config.where import LIST_SECTIONS, entity_label, subject
+from iamstate.config.yamlpos import YamlFile, YamlPath
+from iamstate.model import Json
+from iamstate.plan import Finding, Severity
+
+INLINE_POLICY = "inline-policy"
+CREDENTIALS_IN_CONFIG = "credentials-in-config"
+
+INLINE_REMEDY = "declare it under policies: and attach it by name"
+CREDENTIALS_REMEDY = (
+    "remove the credential; iamstate never manages credentials — use your identity provider / a secret store"
+)
+
+# Keys are compared with everything but letters and digits removed, lower-cased, so
+# that inline_policies, inlinePolicies and inline-policies are all caught.
+_INLINE_KEYS = {"inlinepolicies", "inlinepolicy", "policydocument"}
+_CREDENTIAL_KEYS = {
+    "password",
+    "passwords",
+    "loginprofile",
+    "accesskey",
+    "accesskeys",
+    "accesskeyid",
+    "secretaccesskey",
+    "sshkey",
+    "sshkeys",
+    "sshpublickey",
+    "sshpublickeys",
+    "signingcertificate",
+    "signingcertificates",
+    "servicespecificcredential",
+    "servicespecificcredentials",
+    "credentials",
+    "mfadevice",
+    "mfadevices",
+    "root",
+}
+_CREDENTIAL_WORDS = ("password", "secret", "privatekey", "sessiontoken")
+
+_ALLOWED: set[YamlPath] = {("password_policy",), ("credentials",), ("mfa", "root")}
+"""Keys that look like credentials but are iamstate's own settings."""
+
+_OPAQUE_KEYS = {"document", "trust", "tags", "exceptions"}
+"""Values that are data, not configuration: policy documents, tags, waiver reasons."""
+
+
+def _squash(key: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+def refusal_rule(path: YamlPath) -> str | None:
+    """The rule a key at ``path`` violates, or None."""
+    if path in _ALLOWED or not path or not isinstance(path[-1], str):
+        return None
+    key = _squash(path[-1])
+    if key in _INLINE_KEYS:
+        return INLINE_POLICY
+    if key in _CREDENTIAL_KEYS or key.startswith("root") or any(w in key for w in _CREDENTIAL_WORDS):
+        return CREDENTIALS_IN_CONFIG
+    return None
+
+
+def take_refusals(file: YamlFile) -> list[Finding]:
+    """Find refused keys in ``file``, remove them from its data, and return the findings."""
+    findings: list[Finding] = []
+    for path in list(_refused_paths(file.data, ())):
+        rule = refusal_rule(path)
+        assert rule is not None
+        findings.append(_finding(file, path, rule))
+        parent = file.get(path[:-1])
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    return findings
+
+
+def _refused_paths(value: Json, path: YamlPath) -> Iterator[YamlPath]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            child_path = (*path, key)
+            if refusal_rule(child_path) is not None:
+                yield child_path
+            elif key not in _OPAQUE_KEYS:
+                yield from _refused_paths(child, child_path)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _refused_paths(child, (*path, index))
+
+
+def _finding(file: YamlFile, path: YamlPath, rule: str) -> Finding:
+    key = str(path[-1])
+    label = entity_label(file, path)
+    address = "config"
+    if label is not None and path[0] in LIST_SECTIONS:
+        name = file.get((*path[:2], "name"))
+        if isinstance(name, str) and name:
+            address = f"{LIST_SECTIONS[str(path[0])]}.{name}"
+    owner = subject(file, path[:-1])
+    if rule == INLINE_POLICY:
+        message = f"{owner} declares an inline policy ('{key}'); iamstate manages only managed policies"
+        remedy = INLINE_REMEDY
+    else:
+        message = f"{owner} declares a credential ('{key}'); credentials never belong in the configuration"
+        remedy = CREDENTIALS_REMEDY
+    return Finding(
+        rule=rule,
+        severity=Severity.ERROR,
+        address=address,
+        message=message,
+        remedy=remedy,
+        location=str(file.key_at(path)),
+    )

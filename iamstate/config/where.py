@@ -1,0 +1,76 @@
+"""How the loader names places and suggests fixes in its messages."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from iamstate.config.yamlpos import YamlFile, YamlPath
+from iamstate.model import Json
+
+LIST_SECTIONS = {"policies": "policy", "groups": "group", "users": "user", "roles": "role"}
+"""Top-level lists and the kind of entity each item declares."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A "did you mean 'X'?" hint for a misspelt word, or "" when nothing is close."""
+    options = sorted(set(choices))
+    by_case = [c for c in options if c.lower() == word.lower()]
+    close = by_case or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def entity_label(file: YamlFile, path: YamlPath) -> str | None:
+    """``role 'ci-deploy'`` for a path inside a declared entity, else None."""
+    if len(path) < 2 or path[0] not in LIST_SECTIONS or not isinstance(path[1], int):
+        return None
+    kind = LIST_SECTIONS[str(path[0])]
+    name = file.get((*path[:2], "name"))
+    if isinstance(name, str) and name:
+        return f"{kind} '{name}'"
+    return f"{path[0]}[{path[1]}]"
+
+
+def dotted(path: YamlPath) -> str:
+    """``trusted.services[0]`` for ``("trusted", "services", 0)``."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def subject(file: YamlFile, path: YamlPath) -> str:
+    """How a message names the value at ``path``: ``role 'x' max_session_duration``, ``account.id``."""
+    label = entity_label(file, path)
+    if label is not None and path[2:] == ("name",):
+        # The name itself is the problem: "role 'x y' name 'x y'" would say it twice.
+        return f"{path[0]}[{path[1]}] name"
+    if label is not None:
+        rest = dotted(path[2:])
+        return f"{label} {rest}" if rest else label
+    return dotted(path) if path else "the top level"
+
+
+def describe_value(value: Json) -> str:
+    """A short description of a YAML value for "must be X, got Y" messages."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def quoted_list(words: Iterable[str]) -> str:
+    """``'a', 'b' or 'c'``."""
+    items = [f"'{w}'" for w in words]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" or {items[-1]}"

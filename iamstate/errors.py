@@ -1,0 +1,54 @@
+"""Errors iamstate reports to users, each with the exit code it ends a command with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from iamstate.model import SourceLocation
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One located problem in the configuration: where, what, and what to do."""
+
+    message: str
+    location: SourceLocation | None = None
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}error: {self.message}{hint}"
+
+
+class IamstateError(Exception):
+    """Base of all user-facing errors; ``exit_code`` is what the command exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(IamstateError):
+    """The configuration is invalid: one or more located diagnostics."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class AwsError(IamstateError):
+    """An AWS call failed permanently (after retries)."""
+
+
+class AccountMismatch(IamstateError):
+    """The credentials reach another account than ``account.id`` declares."""
+
+
+class ConflictError(IamstateError):
+    """The config declares an entity that iamstate must not touch (foreign stack, reserved)."""
+
+
+class Refused(IamstateError):
+    """A safety rule of severity error fired; nothing was written."""
+
+    exit_code = 3

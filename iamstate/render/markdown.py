@@ -1,0 +1,90 @@
+"""Plan output for a pull-request comment, built only from the plan's JSON form.
+
+Pure: no boto3, typer or file I/O; the diff blocks come from the text renderer.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+
+from iamstate.model import Json
+from iamstate.render.text import SYMBOLS, change_lines
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def render_markdown(doc: Mapping[str, Json]) -> str:
+    """The plan as GitHub-flavoured markdown: summary, banner, findings, per-entity diffs (pure).
+
+    Each change's ```` ```diff ```` block holds the lines of its text block, with the
+    ``+``/``-`` signs moved to the first column so that the block is highlighted.
+    """
+    changes = list(doc.get("changes") or [])
+    findings = list(doc.get("findings") or [])
+    out = [
+        f"### iamstate plan for account `{doc.get('account_id', '')}` (stack `{doc.get('stack', '')}`)",
+        "",
+        f"**{doc['summary_line']}**",
+        "",
+    ]
+    destructive = [c for c in changes if c["action"] in ("delete", "replace")]
+    if destructive:
+        out.append("> [!WARNING]")
+        out.append("> This plan deletes or replaces IAM entities. Review them before applying:")
+        out.append(">")
+        for c in destructive:
+            reason = f": {_escape(str(c['reason']))}" if c.get("reason") else ""
+            out.append(f"> - `{SYMBOLS[c['action']]}` `{c['address']}`{reason}")
+        out.append("")
+    if findings:
+        out.append("#### Findings")
+        out.append("")
+        out.extend(_finding(f) for f in findings)
+        out.append("")
+    if changes:
+        out.append("#### Changes")
+        out.append("")
+        for c in changes:
+            out.extend(_change(c))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _finding(finding: Mapping[str, Json]) -> str:
+    label = "Error" if finding.get("severity") == "error" else "Warning"
+    if finding.get("waived"):
+        reason = str(finding.get("waiver_reason") or "")
+        label += f" (waived: {_escape(reason)})" if reason else " (waived)"
+    address = f" `{finding['address']}`" if finding.get("address") else ""
+    line = f"- **{label}** `{finding['rule']}`{address}: {_escape(str(finding['message']))}"
+    if finding.get("remedy"):
+        line += f"  \n  Remedy: {_escape(str(finding['remedy']))}"
+    if finding.get("location"):
+        line += f"  \n  At: `{finding['location']}`"
+    return line
+
+
+def _change(change: Mapping[str, Json]) -> list[str]:
+    symbol = SYMBOLS[str(change["action"])]
+    summary = f"<code>{html.escape(symbol)} {html.escape(str(change['address']))}</code>"
+    if change.get("reason"):
+        summary += f" ({html.escape(str(change['reason']))})"
+    body = [line.diff_marked() for line in change_lines(change)]
+    longest = max((len(m) for line in body for m in _BACKTICK_RUN.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [
+        f"<details><summary>{summary}</summary>",
+        "",
+        f"{fence}diff",
+        *body,
+        fence,
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def _escape(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

@@ -1,0 +1,35 @@
+"""Planner case folders: config + live state → the expected plan, exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.casekit import CASES, case_names, run_case
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_case(name: str) -> None:
+    folder = CASES / name
+    doc, text = run_case(name)
+    if (folder / "expected_error.txt").exists():
+        assert doc is None, f"{name}: expected an error, got a plan"
+        assert text == (folder / "expected_error.txt").read_text()
+        return
+    assert doc is not None, f"{name}: unexpected error: {text}"
+    assert doc == json.loads((folder / "expected.json").read_text())
+    assert text == (folder / "expected.txt").read_text()
+
+
+def test_there_are_cases_for_every_kind_and_action() -> None:
+    seen: set[tuple[str, str]] = set()
+    for name in case_names():
+        doc, _ = run_case(name)
+        for change in (doc or {}).get("changes", []):
+            seen.add((change["kind"], change["action"]))
+    for kind in ("policy", "group", "user", "role", "instance_profile"):
+        for action in ("create", "update", "delete"):
+            assert (kind, action) in seen, f"no case plans {action} of a {kind}"
+    assert ("password_policy", "update") in seen or ("password_policy", "create") in seen
+    assert ("role", "replace") in seen and ("policy", "replace") in seen
