@@ -12,8 +12,9 @@ import typer
 
 from iamstate import __version__, commands, logs
 from iamstate.commands import AwsOptions, CommandResult, ExitCode, OutputOptions
-from iamstate.errors import ConfigError, IamstateError
+from iamstate.errors import ConfigError, IamstateError, Refused
 from iamstate.render import should_color
+from iamstate.render.text import finding_lines
 
 app = typer.Typer(
     name="iamstate",
@@ -102,6 +103,12 @@ def _finish(run: object, out: Path | None = None) -> None:
         for diagnostic in error.diagnostics:
             typer.echo(str(diagnostic), err=True)
         raise typer.Exit(ExitCode.ERROR) from None
+    except Refused as error:
+        for finding in error.findings:
+            for line in finding_lines(finding.to_json(), color=False):
+                typer.echo(line, err=True)
+        typer.echo(f"Error: {error}; nothing was written.", err=True)
+        raise typer.Exit(error.exit_code) from None
     except IamstateError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None

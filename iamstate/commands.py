@@ -8,7 +8,7 @@ This is the shell around the pure core: it loads files, talks to AWS through
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -17,8 +17,8 @@ import structlog
 
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
-from iamstate.errors import AccountMismatch, ConfigError, Diagnostic
-from iamstate.model import DesiredConfig, Json, Kind, LiveAccount
+from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, Refused
+from iamstate.model import DesiredConfig, Json, Kind, LiveAccount, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Finding, Plan
 from iamstate.render import render
@@ -26,6 +26,7 @@ from iamstate.render.text import finding_lines
 from iamstate.rules import RuleInput, apply_waivers, run_rules
 
 log = structlog.get_logger()
+ROOT_RULE = "root-credentials-in-use"
 
 
 class ExitCode(IntEnum):
@@ -90,9 +91,9 @@ def validate(path: str, output: OutputOptions) -> CommandResult:
         text = json.dumps(doc, indent=2) + "\n"
     else:
         lines = [line for f in findings for line in finding_lines(f.to_json(), color=output.color)]
-        described = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        described = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
         verdict = "refused by safety rules" if blocking else "valid"
-        lines.append(f"Configuration {verdict}: {len(config.files)} file(s), {described or 'no entities'}.")
+        lines.append(f"Configuration {verdict}: {len(config.files)} file(s); {described or 'no entities'}.")
         text = "\n".join(lines) + "\n"
     return CommandResult(ExitCode.REFUSED if blocking else ExitCode.OK, text, doc)
 
@@ -111,29 +112,40 @@ def _require_account(config: DesiredConfig) -> str:
 
 
 def read_live(config: DesiredConfig, aws: AwsOptions) -> LiveAccount:
-    """Read the whole live account with the bounded, paged reader, and check it is the declared one."""
+    """Read the whole live account with the paged reader, stopping first if it is the wrong
+    account (exit 1) or the caller is the root user (exit 3)."""
     from iamstate.aws.read import read_account
-    from iamstate.aws.session import CallCounter, iam_client, make_session, sts_client
+    from iamstate.aws.session import iam_client, make_session, sts_client
 
     expected = _require_account(config)
+
+    def check_identity(account_id: str, caller_arn: str) -> None:
+        if account_id != expected:
+            raise AccountMismatch(
+                f"the credentials reach account {account_id} ({caller_arn}), but account.id declares "
+                f"{expected}; nothing further was read and nothing was written"
+            )
+        probe = LiveAccount(State(), account_id, caller_arn=caller_arn)
+        root = [f for f in run_rules(RuleInput(config, probe), live=True) if f.rule == ROOT_RULE]
+        if root:
+            raise Refused("refused: iamstate does not run as the root user", root)
+
     session = make_session(aws.profile)
     iam = iam_client(session, aws.endpoint_url)
     sts = sts_client(session, aws.endpoint_url)
-    counter = CallCounter()
-    counter.attach(iam)
-    counter.attach(sts)
     started = time.monotonic()
-    live = read_account(iam, sts, owns_policy=lambda p, n: owns_path_and_name(config.scope, p, n))
-    if live.account_id != expected:
-        raise AccountMismatch(
-            f"the credentials reach account {live.account_id}, but account.id declares {expected}; "
-            "nothing was read further or written"
-        )
-    log.debug(
+    live = read_account(
+        iam,
+        sts,
+        owns_policy=lambda p, n: owns_path_and_name(config.scope, p, n),
+        check_identity=check_identity,
+    )
+    log.info(
         "aws.read",
         account=live.account_id,
-        api_calls=dict(counter.snapshot()),
-        total_calls=sum(counter.snapshot().values()),
+        api_calls=dict(live.api_calls),
+        total_calls=sum(live.api_calls.values()),
+        entities=len(live.state),
         seconds=round(time.monotonic() - started, 3),
     )
     return live
@@ -148,9 +160,6 @@ def plan(
     if live.partition != "aws":
         loaded = load_config(path, partition=live.partition)
     config = loaded.config
-    root = [f for f in run_rules(RuleInput(config, live), live=True) if f.rule == "root-credentials-in-use"]
-    if root:
-        return _refusal(root, output), None
     the_plan = build_plan(config, live)
     findings = _config_findings(loaded) + run_rules(RuleInput(config, live, the_plan.changes), live=True)
     the_plan = Plan(the_plan.account_id, the_plan.stack, the_plan.changes, tuple(findings), the_plan.metadata)
@@ -163,9 +172,3 @@ def plan(
     else:
         code = ExitCode.OK
     return CommandResult(code, text, doc), the_plan
-
-
-def _refusal(findings: Sequence[Finding], output: OutputOptions) -> CommandResult:
-    lines = [line for f in findings for line in finding_lines(f.to_json(), color=output.color)]
-    doc = {"format_version": "1", "findings": [f.to_json() for f in findings]}
-    return CommandResult(ExitCode.REFUSED, "", doc, messages=[*lines, "Refused: nothing was written."])

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from iamstate.model import SourceLocation
+
+if TYPE_CHECKING:
+    from iamstate.plan import Finding
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class ConflictError(IamstateError):
 
 
 class Refused(IamstateError):
-    """A safety rule of severity error fired; nothing was written."""
+    """A safety rule of severity error fired; nothing was written. Carries the findings."""
 
     exit_code = 3
+
+    def __init__(self, message: str, findings: Sequence[Finding] = ()):
+        self.findings = list(findings)
+        super().__init__(message)

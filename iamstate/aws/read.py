@@ -71,6 +71,7 @@ def read_account(
     *,
     owns_policy: OwnsPolicy = lambda path, name: True,
     tag_concurrency: int = 8,
+    check_identity: Callable[[str, str], None] | None = None,
 ) -> LiveAccount:
     """Read every user, group, role, customer policy, instance profile and the password policy.
 
@@ -78,6 +79,8 @@ def read_account(
     (one ListPolicyTags each, at most ``tag_concurrency`` at a time); other
     policies are returned with empty tags. The independent list calls run in the
     same bounded pool while GetAccountAuthorizationDetails pages in this thread.
+    ``check_identity(account_id, caller_arn)`` runs right after GetCallerIdentity and
+    may raise to stop before anything else is read (wrong account, root caller).
     Raises :class:`AwsError` with a one-line message when a call fails.
     """
     if tag_concurrency < 1:
@@ -92,6 +95,8 @@ def read_account(
         account_id = str(identity["Account"])
         partition = partition_of(caller_arn)
         log.debug("read.identity", account_id=account_id, caller_arn=caller_arn)
+        if check_identity is not None:
+            check_identity(account_id, caller_arn)
 
         with ThreadPoolExecutor(max_workers=tag_concurrency, thread_name_prefix="iamstate-read") as pool:
             try:

@@ -1,0 +1,41 @@
+"""Every command and option has help and is documented in the README; so is every rule."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from iamstate.cli import app
+from iamstate.rules import RULES
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+COMMAND = typer.main.get_command(app)
+COMMANDS = sorted(COMMAND.commands)  # type: ignore[attr-defined]
+
+
+def test_there_are_commands() -> None:
+    assert {"validate", "plan"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_has_help_and_is_documented(name: str) -> None:
+    command = COMMAND.commands[name]  # type: ignore[attr-defined]
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0
+    assert command.help and command.help.strip()
+    assert f"`iamstate {name}" in README, f"README does not document `iamstate {name}`"
+    for param in command.params:
+        if param.param_type_name == "option":
+            assert param.help, f"{name} {param.opts} has no help"
+            long_names = [o for o in param.opts if o.startswith("--")]
+            assert any(f"`{o}" in README for o in long_names), f"README does not document {long_names}"
+            assert any(o in result.output for o in param.opts)
+
+
+def test_readme_rule_table_matches_the_catalogue() -> None:
+    documented = dict(re.findall(r"^\| `([a-z-]+)` \| (error|warning) \|", README, flags=re.M))
+    assert documented == {rule.id: rule.severity.value for rule in RULES.values()}
