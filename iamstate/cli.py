@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +13,10 @@ from typing import Annotated
 import typer
 
 from iamstate import __version__, commands, logs
-from iamstate.commands import AwsOptions, CommandResult, ExitCode, OutputOptions
+from iamstate.apply import ProgressEvent
+from iamstate.commands import ApplyOptions, AwsOptions, CommandResult, ExitCode, OutputOptions
 from iamstate.errors import ConfigError, IamstateError, Refused
+from iamstate.plan import Plan
 from iamstate.render import should_color
 from iamstate.render.text import finding_lines
 
@@ -96,8 +100,6 @@ def _finish(run: object, out: Path | None = None) -> None:
     """Run a command thunk, print its result, write ``--out``, exit with its code."""
     try:
         result = run()  # type: ignore[operator]
-        if isinstance(result, tuple):
-            result = result[0]
         assert isinstance(result, CommandResult)
     except ConfigError as error:
         for diagnostic in error.diagnostics:
@@ -158,6 +160,93 @@ def plan(
     aws = AwsOptions(profile, endpoint_url)
     output = OutputOptions(fmt.value, color, out)
     _finish(lambda: commands.plan(path, aws, output, detailed_exitcode=detailed_exitcode), out)
+
+
+@app.command()
+def apply(
+    path: PathArg = ".",
+    saved_plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Execute this plan saved by `plan --out`, only if config and live IAM still match it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply without asking (for pipelines).")
+    ] = False,
+    parallelism: Annotated[
+        int, typer.Option("--parallelism", min=1, max=32, help="At most this many concurrent API calls.")
+    ] = 4,
+    propagation_timeout: Annotated[
+        float,
+        typer.Option(
+            "--propagation-timeout",
+            min=0,
+            help="Seconds to keep retrying IAM's eventual-consistency errors for one call.",
+        ),
+    ] = 120.0,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    fmt: FormatOpt = Format.text,
+    out: OutOpt = None,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
+    color = _setup(log_format, verbose, no_color)
+    aws = AwsOptions(profile, endpoint_url)
+    output = OutputOptions(fmt.value, color, out)
+    options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout)
+    _finish(
+        lambda: commands.apply(
+            path,
+            aws,
+            output,
+            options,
+            confirm=_confirm,
+            interactive=sys.stdin.isatty(),
+            progress=progress_bar,
+        ),
+        out,
+    )
+
+
+def _confirm() -> bool:
+    answer = typer.prompt(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted to approve",
+        default="",
+        show_default=False,
+    )
+    return bool(answer.strip() == "yes")
+
+
+@contextlib.contextmanager
+def progress_bar(plan: Plan) -> Iterator[Callable[[ProgressEvent], None] | None]:
+    """A progress bar on stderr while apply runs, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("Applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=sum(len(c.api_calls) for c in plan.changes))
+
+        def on_progress(event: ProgressEvent) -> None:
+            bar.update(task, completed=event.finished, description=f"{event.call.operation} {event.address}")
+
+        yield on_progress
 
 
 def main() -> None:

@@ -7,23 +7,32 @@ This is the shell around the pure core: it loads files, talks to AWS through
 
 from __future__ import annotations
 
+import contextlib
+import json
+import signal
+import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 import structlog
 
+from iamstate.apply import ProgressEvent, apply_plan
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
-from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, Refused
+from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, IamstateError, Refused
 from iamstate.model import DesiredConfig, Json, Kind, LiveAccount, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Finding, Plan
 from iamstate.render import render
 from iamstate.render.text import finding_lines
 from iamstate.rules import RuleInput, apply_waivers, run_rules
+from iamstate.savedplan import metadata, stale_reasons
 
 log = structlog.get_logger()
 ROOT_RULE = "root-credentials-in-use"
@@ -111,11 +120,28 @@ def _require_account(config: DesiredConfig) -> str:
     return config.account_id
 
 
-def read_live(config: DesiredConfig, aws: AwsOptions) -> LiveAccount:
+@dataclass(frozen=True)
+class Clients:
+    """The boto3 clients one command uses."""
+
+    iam: Any
+    sts: Any
+
+
+def connect(aws: AwsOptions, *, max_pool: int = 10) -> Clients:
+    """IAM and STS clients for the profile and endpoint (boto3's AWS_ENDPOINT_URL too)."""
+    from iamstate.aws.session import iam_client, make_session, sts_client
+
+    session = make_session(aws.profile)
+    return Clients(
+        iam_client(session, aws.endpoint_url, max_pool=max_pool), sts_client(session, aws.endpoint_url)
+    )
+
+
+def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
     """Read the whole live account with the paged reader, stopping first if it is the wrong
     account (exit 1) or the caller is the root user (exit 3)."""
     from iamstate.aws.read import read_account
-    from iamstate.aws.session import iam_client, make_session, sts_client
 
     expected = _require_account(config)
 
@@ -130,13 +156,10 @@ def read_live(config: DesiredConfig, aws: AwsOptions) -> LiveAccount:
         if root:
             raise Refused("refused: iamstate does not run as the root user", root)
 
-    session = make_session(aws.profile)
-    iam = iam_client(session, aws.endpoint_url)
-    sts = sts_client(session, aws.endpoint_url)
     started = time.monotonic()
     live = read_account(
-        iam,
-        sts,
+        clients.iam,
+        clients.sts,
         owns_policy=lambda p, n: owns_path_and_name(config.scope, p, n),
         check_identity=check_identity,
     )
@@ -151,18 +174,23 @@ def read_live(config: DesiredConfig, aws: AwsOptions) -> LiveAccount:
     return live
 
 
-def plan(
-    path: str, aws: AwsOptions, output: OutputOptions, *, detailed_exitcode: bool = False
-) -> tuple[CommandResult, Plan | None]:
-    """Diff the config against live IAM and render the plan."""
+def make_plan(path: str, clients: Clients) -> tuple[LoadedConfig, LiveAccount, Plan]:
+    """Load the config, read live IAM (guarded), and build the plan with every finding."""
     loaded = load_config(path)
-    live = read_live(loaded.config, aws)
+    live = read_live(loaded.config, clients)
     if live.partition != "aws":
         loaded = load_config(path, partition=live.partition)
     config = loaded.config
-    the_plan = build_plan(config, live)
-    findings = _config_findings(loaded) + run_rules(RuleInput(config, live, the_plan.changes), live=True)
-    the_plan = Plan(the_plan.account_id, the_plan.stack, the_plan.changes, tuple(findings), the_plan.metadata)
+    changes = build_plan(config, live).changes
+    findings = _config_findings(loaded) + run_rules(RuleInput(config, live, changes), live=True)
+    return loaded, live, build_plan(config, live, findings, metadata(config, live))
+
+
+def plan(
+    path: str, aws: AwsOptions, output: OutputOptions, *, detailed_exitcode: bool = False
+) -> CommandResult:
+    """Diff the config against live IAM and render the plan."""
+    _, _, the_plan = make_plan(path, connect(aws))
     doc = the_plan.to_json()
     text = render(doc, output.fmt, color=output.color)
     if the_plan.blocking_findings:
@@ -171,4 +199,125 @@ def plan(
         code = ExitCode.CHANGES
     else:
         code = ExitCode.OK
-    return CommandResult(code, text, doc), the_plan
+    return CommandResult(code, text, doc)
+
+
+class StalePlan(IamstateError):
+    """A saved plan no longer matches the config or live IAM."""
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How apply runs."""
+
+    saved_plan: Path | None = None
+    auto_approve: bool = False
+    parallelism: int = 4
+    propagation_timeout: float = 120.0
+
+
+def apply(
+    path: str,
+    aws: AwsOptions,
+    output: OutputOptions,
+    options: ApplyOptions,
+    *,
+    confirm: Callable[[], bool],
+    interactive: bool,
+    progress: Callable[[Plan], AbstractContextManager[Callable[[ProgressEvent], None] | None]],
+) -> CommandResult:
+    """Re-read live IAM, re-plan (or check a saved plan), confirm, and execute in order."""
+    from iamstate.aws.write import Boto3Executor
+
+    clients = connect(aws, max_pool=max(10, options.parallelism + 2))
+    loaded, live, fresh = make_plan(path, clients)
+    the_plan = fresh
+    if options.saved_plan is not None:
+        saved = _load_saved_plan(options.saved_plan)
+        reasons = stale_reasons(saved, loaded.config, live)
+        if reasons:
+            raise StalePlan(
+                f"saved plan is stale: {'; '.join(reasons)}. Nothing was written; run plan again."
+            )
+        the_plan = Plan(saved.account_id, saved.stack, saved.changes, fresh.findings, saved.metadata)
+
+    plan_doc = the_plan.to_json()
+    shown = render(plan_doc, output.fmt, color=output.color) if output.fmt != "json" else ""
+    if the_plan.blocking_findings:
+        return CommandResult(
+            ExitCode.REFUSED,
+            shown,
+            {"format_version": "1", "plan": plan_doc, "apply": None},
+            messages=["Refused by safety rules: nothing was written."],
+        )
+    if the_plan.summary.empty:
+        doc = {"format_version": "1", "plan": plan_doc, "apply": None}
+        return CommandResult(ExitCode.OK, shown if output.fmt != "json" else _json(doc), doc)
+    if not options.auto_approve:
+        if not interactive:
+            raise IamstateError(
+                "apply needs confirmation, but standard input is not a terminal; "
+                "review the plan and pass --auto-approve to apply without a prompt. Nothing was written."
+            )
+        if output.fmt != "json":
+            sys.stdout.write(shown)
+            sys.stdout.flush()
+            shown = ""
+        if not confirm():
+            return CommandResult(ExitCode.ERROR, "", None, messages=["Apply cancelled: nothing was written."])
+
+    stop = threading.Event()
+    with _stop_on_interrupt(stop), progress(the_plan) as on_progress:
+        result = apply_plan(
+            the_plan,
+            Boto3Executor(clients.iam),
+            parallelism=options.parallelism,
+            propagation_timeout=options.propagation_timeout,
+            stop=stop,
+            on_progress=on_progress,
+        )
+    log.info(
+        "apply.done",
+        ok=result.ok,
+        interrupted=result.interrupted,
+        calls=len(result.done),
+        failed=len(result.failed),
+        not_started=len(result.not_started),
+    )
+    doc = {"format_version": "1", "plan": plan_doc, "apply": result.to_json()}
+    text = _json(doc) if output.fmt == "json" else shown + "\n" + result.render_text() + "\n"
+    return CommandResult(ExitCode.OK if result.ok else ExitCode.ERROR, text, doc)
+
+
+def _json(doc: Mapping[str, Json]) -> str:
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _load_saved_plan(path: Path) -> Plan:
+    try:
+        return Plan.from_json(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise IamstateError(f"saved plan {path} does not exist") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM): stop starting calls and let in-flight ones finish; second: abort."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\nStopping: no new calls will start; waiting for calls in flight...\n")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

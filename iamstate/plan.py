@@ -61,12 +61,24 @@ class ApiCall:
     order: int = 0
     """Position inside the phase; deletes of one kind run before the next kind."""
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Json]) -> ApiCall:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            str(doc["operation"]),
+            dict(doc["params"]),
+            Phase[str(doc["phase"]).upper()],
+            str(doc.get("note", "")),
+            int(doc.get("order", 0)),
+        )
+
     def to_json(self) -> dict[str, Json]:
         """The call's JSON form."""
         out: dict[str, Json] = {
             "operation": self.operation,
             "params": dict(self.params),
             "phase": self.phase.label,
+            "order": self.order,
         }
         if self.note:
             out["note"] = self.note
@@ -106,6 +118,19 @@ class Change:
     reason: str = ""
     fields: tuple[FieldDiff, ...] = ()
     api_calls: tuple[ApiCall, ...] = ()
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Json]) -> Change:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            Address.parse(str(doc["address"])),
+            Action(doc["action"]),
+            doc.get("before"),
+            doc.get("after"),
+            str(doc.get("reason", "")),
+            tuple(FieldDiff(str(f["path"]), f.get("before"), f.get("after")) for f in doc.get("fields", [])),
+            tuple(ApiCall.from_json(c) for c in doc.get("api_calls", [])),
+        )
 
     def to_json(self) -> dict[str, Json]:
         """The change's JSON form (SPEC §7)."""
@@ -149,6 +174,20 @@ class Finding:
     def blocking(self) -> bool:
         """True when this finding refuses the command (an unwaived error)."""
         return self.severity is Severity.ERROR and not self.waived
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Json]) -> Finding:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            str(doc["rule"]),
+            Severity(doc["severity"]),
+            str(doc["address"]),
+            str(doc["message"]),
+            str(doc["remedy"]),
+            bool(doc.get("waived", False)),
+            str(doc.get("location", "")),
+            str(doc.get("waiver_reason", "")),
+        )
 
     def to_json(self) -> dict[str, Json]:
         """The finding's JSON form (SPEC §7)."""
@@ -223,6 +262,19 @@ class Plan:
         calls = [(c, call) for c in self.changes for call in c.api_calls]
         calls.sort(key=lambda pair: (pair[1].phase, pair[1].order))
         return calls
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Json]) -> Plan:
+        """The inverse of :meth:`to_json` (for saved plans); ValueError on another format version."""
+        if doc.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported plan format_version {doc.get('format_version')!r}")
+        return cls(
+            str(doc["account_id"]),
+            str(doc["stack"]),
+            tuple(Change.from_json(c) for c in doc.get("changes", [])),
+            tuple(Finding.from_json(f) for f in doc.get("findings", [])),
+            dict(doc.get("metadata", {})),
+        )
 
     def to_json(self) -> dict[str, Json]:
         """The plan's JSON form, described by ``schemas/plan.schema.json``."""

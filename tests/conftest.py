@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.moto_server import LocalIam
+from tests.support.strict import StrictIam
 
 UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"
 """Discard port: a client that a test forgot to point somewhere fails fast, locally."""
@@ -39,3 +40,19 @@ def iam_endpoint(moto_server: LocalIam, monkeypatch: pytest.MonkeyPatch) -> Loca
     for name, value in moto_server.env().items():
         monkeypatch.setenv(name, value)
     return moto_server
+
+
+@pytest.fixture(scope="session")
+def strict_server(moto_server: LocalIam) -> Iterator[StrictIam]:
+    """A strict layer (AWS's delete rules, fault injection, call records) in front of ``moto_server``."""
+    with StrictIam(moto_server) as server:
+        yield server
+
+
+@pytest.fixture
+def strict_iam(strict_server: StrictIam, monkeypatch: pytest.MonkeyPatch) -> StrictIam:
+    """The strict layer with default settings on a clean account, and this process's AWS_* pointing at it."""
+    strict_server.reset()
+    for name, value in strict_server.env().items():
+        monkeypatch.setenv(name, value)
+    return strict_server

@@ -236,6 +236,7 @@ def test_undeclared_owned_entities_are_planned_for_deletion_but_foreign_ones_are
         "operation": "DeleteUserPolicy",
         "params": {"UserName": "alice", "PolicyName": "sneaky"},
         "phase": "detach",
+        "order": 0,
     } in alice["api_calls"]
 
 

@@ -21,6 +21,7 @@ CONNECT_TIMEOUT_SECONDS = 10
 # take IAM well over the default read timeout to assemble.
 READ_TIMEOUT_SECONDS = 120
 MAX_ATTEMPTS = 10
+"""Attempts per call in all (botocore standard mode: 3 by default), for throttling and 5xx."""
 DEFAULT_REGION = "us-east-1"
 """Where IAM (a global service) signs in the ``aws`` partition; used when no region is configured."""
 
@@ -39,7 +40,7 @@ def client_config(max_pool: int = 10) -> Config:
     urllib3 discards connections and warns.
     """
     return Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         max_pool_connections=max_pool,

@@ -1,0 +1,73 @@
+"""Saved plans: what a plan was made from, and whether that still holds (pure).
+
+``plan --out FILE`` records two fingerprints in the plan's metadata: one of the
+configuration (desired state and the settings that shape the plan) and one of the
+live state the plan depends on (every owned entity with its live-only facts, and
+every other entity's use of an owned policy). ``apply --plan FILE`` re-reads both
+and refuses when either differs: the saved plan is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from iamstate import __version__
+from iamstate.model import DesiredConfig, Group, Json, LiveAccount, Role, User, to_json
+from iamstate.ownership import split_live
+from iamstate.plan import Plan
+from iamstate.statefile import fingerprint, state_to_json
+
+
+def config_fingerprint(config: DesiredConfig) -> str:
+    """A fingerprint of everything in the config that shapes a plan."""
+    return fingerprint(
+        {
+            "state": state_to_json(config.state),
+            "account_id": config.account_id,
+            "stack": config.stack,
+            "scope": to_json(config.scope),
+            "manages_password_policy": config.manages_password_policy,
+        }
+    )
+
+
+def live_fingerprint(config: DesiredConfig, live: LiveAccount) -> str:
+    """A fingerprint of the live state a plan for ``config`` depends on."""
+    ownership = split_live(
+        live.state, config.scope, config.stack, manages_password_policy=config.manages_password_policy
+    )
+    owned = ownership.owned
+    owned_policy_arns = {getattr(r, "arn", "") for r in owned.resources.values()} - {""}
+    uses: list[Json] = []
+    for address in sorted(ownership.others):
+        other = live.state.resources[address]
+        if isinstance(other, (Group, User, Role)):
+            boundary = getattr(other, "permissions_boundary", None) or ""
+            used = sorted(owned_policy_arns & (set(other.policies) | {boundary}))
+            if used:
+                uses.append([str(address), used])
+    return fingerprint(
+        {"account_id": live.account_id, "owned": state_to_json(owned), "uses_of_owned_policies": uses}
+    )
+
+
+def metadata(config: DesiredConfig, live: LiveAccount) -> dict[str, Json]:
+    """The metadata a plan carries so that it can be applied later."""
+    return {
+        "iamstate_version": __version__,
+        "config_fingerprint": config_fingerprint(config),
+        "live_fingerprint": live_fingerprint(config, live),
+    }
+
+
+def stale_reasons(saved: Plan, config: DesiredConfig, live: LiveAccount) -> list[str]:
+    """Why a saved plan may no longer be applied ([] when it still may)."""
+    meta: Mapping[str, Json] = saved.metadata
+    reasons = []
+    if saved.account_id != live.account_id:
+        reasons.append(f"it was made for account {saved.account_id}, not {live.account_id}")
+    if meta.get("config_fingerprint") != config_fingerprint(config):
+        reasons.append("the configuration changed since the plan was made")
+    if meta.get("live_fingerprint") != live_fingerprint(config, live):
+        reasons.append("live IAM changed since the plan was made")
+    return reasons
