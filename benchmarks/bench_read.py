@@ -10,174 +10,19 @@ would need. Not a test: it asserts nothing and takes a minute or so at full size
 from __future__ import annotations
 
 import argparse
-import functools
-import json
 import logging
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import structlog
-from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.synthetic import Shape, build_account
 from iamstate.aws.read import PAGE_SIZE, count_by_kind, read_account
-from tests.support.moto_server import ACCOUNT_ID, LocalIam
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
-READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-
-
-def policy_document(i: int) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::bucket-{i}/*"}
-            ],
-        }
-    )
-
-
-def policy_arn(i: int) -> str:
-    return f"arn:aws:iam::{ACCOUNT_ID}:policy/bench/policy-{i:04d}"
-
-
-def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
-    """moto may answer 500 under parallel writes even after botocore's retries."""
-    for attempt in range(attempts):
-        try:
-            return call()
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if status < 500 or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def run_all(pool: ThreadPoolExecutor, method: Callable[..., Any], requests: Iterable[dict[str, Any]]) -> int:
-    """Call ``method(**request)`` for every request on the pool; returns how many calls were made."""
-    futures = [pool.submit(retrying, functools.partial(method, **request)) for request in requests]
-    for future in futures:
-        future.result()
-    return len(futures)
-
-
-def build_account(iam: Any, args: argparse.Namespace) -> int:
-    """Create the synthetic account; returns the number of write calls made."""
-    p, g, u, r = args.policies, args.groups, args.users, args.roles
-    stack_tag = [{"Key": "iamstate:stack", "Value": "bench"}]
-    made = 0
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        made += run_all(
-            pool,
-            iam.create_policy,
-            (
-                {
-                    "PolicyName": f"policy-{i:04d}",
-                    "Path": "/bench/",
-                    "PolicyDocument": policy_document(i),
-                    "Description": f"Synthetic policy {i}",
-                    "Tags": stack_tag,
-                }
-                for i in range(p)
-            ),
-        )
-        made += run_all(pool, iam.create_group, ({"GroupName": f"group-{i:03d}"} for i in range(g)))
-        made += run_all(
-            pool,
-            iam.attach_group_policy,
-            (
-                {"GroupName": f"group-{i:03d}", "PolicyArn": policy_arn((i * 2 + k) % p)}
-                for i in range(g)
-                for k in range(2)
-            ),
-        )
-        made += run_all(
-            pool,
-            iam.create_user,
-            (
-                {
-                    "UserName": f"user-{i:04d}",
-                    "Path": "/people/",
-                    "Tags": [{"Key": "team", "Value": f"t{i % 7}"}],
-                }
-                for i in range(u)
-            ),
-        )
-        made += run_all(
-            pool,
-            iam.add_user_to_group,
-            (
-                {"UserName": f"user-{i:04d}", "GroupName": f"group-{(i + k) % g:03d}"}
-                for i in range(u)
-                for k in range(min(2, g))
-            ),
-        )
-        made += run_all(
-            pool,
-            iam.attach_user_policy,
-            ({"UserName": f"user-{i:04d}", "PolicyArn": policy_arn(i % p)} for i in range(u)),
-        )
-        made += run_all(
-            pool,
-            iam.create_role,
-            (
-                {
-                    "RoleName": f"role-{i:04d}",
-                    "Path": "/apps/",
-                    "AssumeRolePolicyDocument": TRUST,
-                    "Description": f"Synthetic role {i}",
-                    "MaxSessionDuration": 3600 + (i % 4) * 3600,
-                    "Tags": [{"Key": "owner", "Value": f"team-{i % 11}"}],
-                }
-                for i in range(r)
-            ),
-        )
-        made += run_all(
-            pool,
-            iam.attach_role_policy,
-            (
-                {"RoleName": f"role-{i:04d}", "PolicyArn": policy_arn((i + k) % p)}
-                for i in range(r)
-                for k in range(2)
-            ),
-        )
-        made += run_all(
-            pool,
-            iam.attach_role_policy,
-            ({"RoleName": f"role-{i:04d}", "PolicyArn": READ_ONLY_ACCESS} for i in range(0, r, 10)),
-        )
-        with_profile = range(0, r, 5)
-        made += run_all(
-            pool,
-            iam.create_instance_profile,
-            ({"InstanceProfileName": f"role-{i:04d}"} for i in with_profile),
-        )
-        made += run_all(
-            pool,
-            iam.add_role_to_instance_profile,
-            ({"InstanceProfileName": f"role-{i:04d}", "RoleName": f"role-{i:04d}"} for i in with_profile),
-        )
-        made += run_all(
-            pool,
-            iam.update_account_password_policy,
-            [{"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}],
-        )
-    return made
+from tests.support.moto_server import LocalIam
 
 
 def pages(items: int) -> int:
@@ -205,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         sts = local.client("sts")
 
         started = time.perf_counter()
-        writes = build_account(iam, args)
+        shape = Shape(roles=args.roles, policies=args.policies, users=args.users, groups=args.groups)
+        writes = build_account(iam, shape, args.workers)
         built = time.perf_counter() - started
         print(f"endpoint     {local.endpoint} (moto {_moto_version()})")
         print(f"built        {writes} write calls in {built:.1f} s")

@@ -410,8 +410,12 @@ def _delete(r: Resource, ctx: CallContext, *, base: int | None, phase: Phase) ->
     elif isinstance(r, ManagedPolicy):
         arn = r.arn or ctx.arn_of(r)
         for other in sorted(ctx.live.resources.values(), key=lambda e: (e.kind.value, e.name)):
-            if isinstance(other, (Group, User, Role)):
-                if arn in other.policies and (base is None or not ctx.going(other.kind, other.name)):
+            # An entity deleted by this plan goes before the policy does (unless the
+            # policy is replaced, which happens in an earlier phase).
+            if isinstance(other, (Group, User, Role)) and (
+                base is None or not ctx.going(other.kind, other.name)
+            ):
+                if arn in other.policies:
                     calls += _detach_policies(other, [arn], phase, prereq)
                 if isinstance(other, (User, Role)) and other.permissions_boundary == arn:
                     calls.append(_delete_boundary(other, phase, prereq))

@@ -65,6 +65,13 @@ VerboseOpt = Annotated[
     int,
     typer.Option("--verbose", "-v", count=True, help="Log debug events, including API calls by operation."),
 ]
+MassDeleteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-mass-delete",
+        help="Let a plan through that deletes more than 20 entities, or more than half of those owned.",
+    ),
+]
 NoColorOpt = Annotated[
     bool, typer.Option("--no-color", help="No colour in output (also when NO_COLOR is set).")
 ]
@@ -151,6 +158,7 @@ def plan(
             "--detailed-exitcode", help="Exit 2 when changes are pending, 0 when none (as Terraform)."
         ),
     ] = False,
+    allow_mass_delete: MassDeleteOpt = False,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
@@ -159,7 +167,12 @@ def plan(
     color = _setup(log_format, verbose, no_color)
     aws = AwsOptions(profile, endpoint_url)
     output = OutputOptions(fmt.value, color, out)
-    _finish(lambda: commands.plan(path, aws, output, detailed_exitcode=detailed_exitcode), out)
+    _finish(
+        lambda: commands.plan(
+            path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
+        ),
+        out,
+    )
 
 
 @app.command()
@@ -187,6 +200,7 @@ def apply(
             help="Seconds to keep retrying IAM's eventual-consistency errors for one call.",
         ),
     ] = 120.0,
+    allow_mass_delete: MassDeleteOpt = False,
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
     fmt: FormatOpt = Format.text,
@@ -199,7 +213,7 @@ def apply(
     color = _setup(log_format, verbose, no_color)
     aws = AwsOptions(profile, endpoint_url)
     output = OutputOptions(fmt.value, color, out)
-    options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout)
+    options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
     _finish(
         lambda: commands.apply(
             path,

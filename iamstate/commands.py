@@ -22,6 +22,8 @@ from typing import Any
 
 import structlog
 
+from iamstate import catalog
+from iamstate.access import access_summary
 from iamstate.apply import ProgressEvent, apply_plan
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
@@ -174,7 +176,9 @@ def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
     return live
 
 
-def make_plan(path: str, clients: Clients) -> tuple[LoadedConfig, LiveAccount, Plan]:
+def make_plan(
+    path: str, clients: Clients, *, allow_mass_delete: bool = False
+) -> tuple[LoadedConfig, LiveAccount, Plan]:
     """Load the config, read live IAM (guarded), and build the plan with every finding."""
     loaded = load_config(path)
     live = read_live(loaded.config, clients)
@@ -182,15 +186,27 @@ def make_plan(path: str, clients: Clients) -> tuple[LoadedConfig, LiveAccount, P
         loaded = load_config(path, partition=live.partition)
     config = loaded.config
     changes = build_plan(config, live).changes
-    findings = _config_findings(loaded) + run_rules(RuleInput(config, live, changes), live=True)
-    return loaded, live, build_plan(config, live, findings, metadata(config, live))
+    findings = _config_findings(loaded) + run_rules(
+        RuleInput(config, live, changes), live=True, allow_mass_delete=allow_mass_delete
+    )
+    facts = {
+        **metadata(config, live),
+        "action_catalogue": catalog.describe(),
+        "access_summary": access_summary(changes),
+    }
+    return loaded, live, build_plan(config, live, findings, facts)
 
 
 def plan(
-    path: str, aws: AwsOptions, output: OutputOptions, *, detailed_exitcode: bool = False
+    path: str,
+    aws: AwsOptions,
+    output: OutputOptions,
+    *,
+    detailed_exitcode: bool = False,
+    allow_mass_delete: bool = False,
 ) -> CommandResult:
     """Diff the config against live IAM and render the plan."""
-    _, _, the_plan = make_plan(path, connect(aws))
+    _, _, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
     doc = the_plan.to_json()
     text = render(doc, output.fmt, color=output.color)
     if the_plan.blocking_findings:
@@ -214,6 +230,7 @@ class ApplyOptions:
     auto_approve: bool = False
     parallelism: int = 4
     propagation_timeout: float = 120.0
+    allow_mass_delete: bool = False
 
 
 def apply(
@@ -230,7 +247,7 @@ def apply(
     from iamstate.aws.write import Boto3Executor
 
     clients = connect(aws, max_pool=max(10, options.parallelism + 2))
-    loaded, live, fresh = make_plan(path, clients)
+    loaded, live, fresh = make_plan(path, clients, allow_mass_delete=options.allow_mass_delete)
     the_plan = fresh
     if options.saved_plan is not None:
         saved = _load_saved_plan(options.saved_plan)

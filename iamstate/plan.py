@@ -258,7 +258,7 @@ class Plan:
         return [f for f in self.findings if f.blocking]
 
     def ordered_calls(self) -> list[tuple[Change, ApiCall]]:
-        """Every API call of the plan in apply's order: phase, then order, then address."""
+        """Every API call of the plan in apply's order: by phase, then order; otherwise as listed."""
         calls = [(c, call) for c in self.changes for call in c.api_calls]
         calls.sort(key=lambda pair: (pair[1].phase, pair[1].order))
         return calls

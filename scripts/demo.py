@@ -28,7 +28,9 @@ def banner(text: str) -> None:
 def iamstate(env: dict[str, str], *args: str, expect: int = 0) -> None:
     """Run the CLI like a user would; stop the demo if the exit code is not the expected one."""
     banner("iamstate " + " ".join(args))
-    code = subprocess.run([sys.executable, "-m", "iamstate", *args], cwd=ROOT, env=env, check=False).returncode
+    code = subprocess.run(
+        [sys.executable, "-m", "iamstate", *args], cwd=ROOT, env=env, check=False
+    ).returncode
     print(f"(exit code {code})", flush=True)
     if code != expect:
         raise SystemExit(f"demo: expected exit code {expect}, got {code}")
@@ -46,7 +48,9 @@ def main() -> None:
 
         banner("out of band: someone attaches AdministratorAccess to developers and adds a user by hand")
         iam = endpoint.client("iam")
-        iam.attach_group_policy(GroupName="developers", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        iam.attach_group_policy(
+            GroupName="developers", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+        )
         iam.create_user(UserName="temp-contractor")
         iam.create_access_key(UserName="temp-contractor")
         iamstate(env, "plan", EXAMPLES, "--detailed-exitcode", expect=2)

@@ -10,7 +10,10 @@ import typer.main
 from typer.testing import CliRunner
 
 from iamstate.cli import app
+from iamstate.config import schema
+from iamstate.config.schema import UNWAIVABLE_RULES
 from iamstate.rules import RULES
+from iamstate.rules.table import schema_exceptions, table
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 COMMAND = typer.main.get_command(app)
@@ -36,6 +39,25 @@ def test_command_has_help_and_is_documented(name: str) -> None:
             assert any(o in result.output for o in param.opts)
 
 
+def _readme_rule_table() -> str:
+    section = README.split("## Safety rules", 1)[1]
+    lines = section.split("| id | severity | waivable | fires when |", 1)[1].splitlines()[1:]
+    rows = ["| id | severity | waivable | fires when |"]
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return "\n".join(rows) + "\n"
+
+
 def test_readme_rule_table_matches_the_catalogue() -> None:
+    # Regenerate with `python -m iamstate.rules.table` and paste it into README.md.
+    assert _readme_rule_table() == table()
     documented = dict(re.findall(r"^\| `([a-z-]+)` \| (error|warning) \|", README, flags=re.M))
     assert documented == {rule.id: rule.severity.value for rule in RULES.values()}
+
+
+def test_schema_lists_exactly_the_waivable_rules() -> None:
+    # Regenerate with `python -m iamstate.rules.table --schema`.
+    assert schema()["$defs"]["exceptions"]["properties"] == schema_exceptions()
+    assert set(UNWAIVABLE_RULES) == {r.id for r in RULES.values() if not r.waivable}

@@ -575,3 +575,33 @@ def test_render_dispatches_each_format() -> None:
 def test_render_refuses_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="yaml"):
         render(full_plan().to_json(), "yaml", color=False)
+
+
+def _plan_with_access_summary() -> dict[str, Any]:
+    from iamstate.access import access_summary
+
+    before = {
+        "name": "deploy",
+        "path": "/",
+        "description": "",
+        "tags": {},
+        "document": _doc(["s3:getobject"]),
+    }
+    after = {**before, "document": _doc(["s3:getobject", "iam:passrole"])}
+    change = Change(Address(Kind.POLICY, "deploy"), Action.UPDATE, before, after)
+    plan = Plan("123456789012", "platform", (change,), metadata={"access_summary": access_summary([change])})
+    return plan.to_json()
+
+
+def _doc(actions: list[str]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": ["*"]}]}
+
+
+def test_text_and_markdown_show_access_added_and_flag_permissions_management() -> None:
+    doc = _plan_with_access_summary()
+    text = render_text(doc, color=False)
+    assert "Access changes:" in text
+    assert "policy.deploy (update)  (adds Permissions management)" in text
+    assert "+ iam Permissions management: 1" in text and "iam:PassRole" in text
+    markdown = render_markdown(doc)
+    assert "#### Access changes" in markdown and "**adds Permissions management**" in markdown

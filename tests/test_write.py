@@ -13,10 +13,6 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.retries.standard import ExponentialBackoff
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.exceptions import NoSuchEntity
 from moto.iam.responses import IamResponse
@@ -28,6 +24,7 @@ from iamstate.config import load_config
 from iamstate.diff import build_plan
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, ApiCall, Phase, Plan
+from tests.support.credentials import user_with_every_credential
 from tests.support.moto_server import LocalIam
 from tests.support.strict import StrictIam
 
@@ -163,48 +160,6 @@ def service_specific_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     yield store
 
 
-def _certificate_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "eve")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-SSH_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 eve@laptop"
-
-
-def _user_with_everything(iam: Any, user: str) -> str:
-    """A user holding every kind of credential DeleteUser refuses to leave behind; its MFA serial."""
-    iam.create_user(UserName=user)
-    iam.create_login_profile(UserName=user, Password="Correct-Horse-Battery-9")
-    iam.create_access_key(UserName=user)
-    iam.create_access_key(UserName=user)
-    iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=SSH_KEY)
-    iam.upload_signing_certificate(UserName=user, CertificateBody=_certificate_pem())
-    iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user}-phone")["VirtualMFADevice"][
-        "SerialNumber"
-    ]
-    iam.enable_mfa_device(
-        UserName=user, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
-    )
-    # A hardware device: deactivated, but there is no virtual device to delete.
-    iam.enable_mfa_device(
-        UserName=user, SerialNumber="GAHT12345678", AuthenticationCode1="111111", AuthenticationCode2="222222"
-    )
-    return str(serial)
-
-
 def _gone(iam: Any, operation: str, **params: Any) -> bool:
     try:
         getattr(iam, operation)(**params)
@@ -283,7 +238,7 @@ def test_deleting_everything_removes_each_prerequisite_first(
     iam.create_group(GroupName="old-team")
     iam.attach_group_policy(GroupName="old-team", PolicyArn=arn)
     iam.put_group_policy(GroupName="old-team", PolicyName="legacy", PolicyDocument=_doc("s3:GetObject"))
-    serial = _user_with_everything(iam, "eve")
+    serial = user_with_every_credential(iam, "eve")
     iam.attach_user_policy(UserName="eve", PolicyArn=arn)
     iam.put_user_policy(UserName="eve", PolicyName="extra", PolicyDocument=_doc("s3:GetObject"))
     iam.add_user_to_group(GroupName="team", UserName="eve")

@@ -44,6 +44,8 @@ from iamstate.model import (
     entity_arn,
     policy_arn,
 )
+from iamstate.plan import Finding
+from iamstate.rules.trust import mfa_finding
 
 SECTIONS = ("account", "scope", "password_policy", "mfa", "credentials")
 """Top-level keys that may appear in one file only."""
@@ -116,6 +118,8 @@ class Builder:
         self.broken = broken
         self.partition = partition
         self.diagnostics: list[Diagnostic] = []
+        self.findings: list[Finding] = []
+        """Safety findings that need what only the YAML says (trust-mfa-missing)."""
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
         self.sources: dict[Address, SourceLocation] = {}
@@ -449,6 +453,7 @@ class Builder:
             ),
         )
         self.documents_raw[d.address] = trust
+        self._check_require_mfa(d, trust)
         if instance_profile:
             address = Address(Kind.INSTANCE_PROFILE, d.name)
             self.resources[address] = InstanceProfile(
@@ -458,6 +463,21 @@ class Builder:
                 arn=entity_arn(self.partition, self.account_id, Kind.INSTANCE_PROFILE, path, d.name),
             )
             self.sources[address] = d.at("instance_profile")
+
+    def _check_require_mfa(self, d: Declared, trust: Json) -> None:
+        """``require_mfa`` next to a full ``trust:`` document: every AWS-principal statement needs MFA."""
+        if not d.data.get("require_mfa"):
+            return
+        if "trusted" in d.data:
+            self.error(
+                f"{d.what('require_mfa')} applies to a full trust: document",
+                d.at("require_mfa"),
+                "with trusted:, write require_mfa: true inside trusted:",
+            )
+            return
+        finding = mfa_finding(str(d.address), trust, str(d.at("name")))
+        if finding is not None:
+            self.findings.append(finding)
 
     def _trust(self, d: Declared) -> Json:
         """The role's trust policy as written (substituted), from ``trust`` or ``trusted``."""

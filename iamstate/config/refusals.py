@@ -14,15 +14,11 @@ from collections.abc import Iterator
 from iamstate.config.where import LIST_SECTIONS, entity_label, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.model import Json
-from iamstate.plan import Finding, Severity
+from iamstate.plan import Finding
+from iamstate.rules import refusals as rules
 
-INLINE_POLICY = "inline-policy"
-CREDENTIALS_IN_CONFIG = "credentials-in-config"
-
-INLINE_REMEDY = "declare it under policies: and attach it by name"
-CREDENTIALS_REMEDY = (
-    "remove the credential; iamstate never manages credentials — use your identity provider / a secret store"
-)
+INLINE_POLICY = rules.INLINE_POLICY.id
+CREDENTIALS_IN_CONFIG = rules.CREDENTIALS_IN_CONFIG.id
 
 # Keys are compared with everything but letters and digits removed, lower-cased, so
 # that inline_policies, inlinePolicies and inline-policies are all caught.
@@ -110,15 +106,6 @@ def _finding(file: YamlFile, path: YamlPath, rule: str) -> Finding:
     owner = subject(file, path[:-1])
     if rule == INLINE_POLICY:
         message = f"{owner} declares an inline policy ('{key}'); iamstate manages only managed policies"
-        remedy = INLINE_REMEDY
-    else:
-        message = f"{owner} declares a credential ('{key}'); credentials never belong in the configuration"
-        remedy = CREDENTIALS_REMEDY
-    return Finding(
-        rule=rule,
-        severity=Severity.ERROR,
-        address=address,
-        message=message,
-        remedy=remedy,
-        location=str(file.key_at(path)),
-    )
+        return rules.INLINE_POLICY.finding(address, message, str(file.key_at(path)))
+    message = f"{owner} declares a credential ('{key}'); credentials never belong in the configuration"
+    return rules.CREDENTIALS_IN_CONFIG.finding(address, message, str(file.key_at(path)))

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from iamstate.config.where import describe_value, did_you_mean, quoted_list, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
+from iamstate.rules import RULES, unwaivable_rule_ids
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -32,15 +33,7 @@ _TYPE_WORDS = {
 }
 
 
-UNWAIVABLE_RULES = (
-    "inline-policy",
-    "credentials-in-config",
-    "root-credentials-in-use",
-    "malformed-policy",
-    "trust-notprincipal",
-    "mass-delete",
-    "self-lockout",
-)
+UNWAIVABLE_RULES = tuple(unwaivable_rule_ids())
 """Rule ids that exist but that ``exceptions:`` cannot waive (mass-delete has its own flag)."""
 
 
@@ -189,10 +182,11 @@ def _unknown_rules(
     for key in keys:
         where = file.key_at((*path, key))
         if key in UNWAIVABLE_RULES:
+            flag = RULES[key].waiver_flag
             yield Diagnostic(
                 f"{what} cannot waive rule '{key}': it is not waivable",
                 where,
-                "fix what the rule reports instead",
+                f"pass {flag} to the command instead" if flag else "fix what the rule reports instead",
             )
         else:
             hint = did_you_mean(key, [*allowed, *UNWAIVABLE_RULES]) or f"waivable rules: {', '.join(allowed)}"

@@ -44,6 +44,22 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
         out.append("")
         out.extend(_finding(f) for f in findings)
         out.append("")
+    access = list((doc.get("metadata") or {}).get("access_summary") or [])
+    if access:
+        out.append("#### Access changes")
+        out.append("")
+        out.append("| policy | | service | access level | actions |")
+        out.append("|---|---|---|---|---|")
+        for entry in access:
+            flag = " **adds Permissions management**" if entry.get("adds_permissions_management") else ""
+            for sign, key in (("+", "added"), ("-", "removed")):
+                for level in entry.get(key) or []:
+                    names = ", ".join(f"`{a}`" for a in level.get("actions") or [])
+                    out.append(
+                        f"| `{entry['address']}`{flag} | {sign} | {level['service']} | {level['access_level']} "
+                        f"| {level['count']}: {names} |"
+                    )
+        out.append("")
     if changes:
         out.append("#### Changes")
         out.append("")

@@ -98,11 +98,32 @@ def render_text(doc: Mapping[str, Json], *, color: bool) -> str:
     for change in changes:
         out.extend(line.painted(color=color) for line in change_lines(change))
         out.append("")
+    summary = access_lines((doc.get("metadata") or {}).get("access_summary") or [], color=color)
+    if summary:
+        out.extend([*summary, ""])
     for finding in findings:
         out.extend(finding_lines(finding, color=color))
         out.append("")
     out.append(paint(str(doc["summary_line"]), "bold", color=color))
     return "\n".join(out) + "\n"
+
+
+def access_lines(summary: list[Mapping[str, Json]], *, color: bool) -> list[str]:
+    """What each changed policy adds and removes, by service and access level (pure)."""
+    if not summary:
+        return []
+    out = [paint("Access changes:", "bold", color=color)]
+    for entry in summary:
+        flag = "  (adds Permissions management)" if entry.get("adds_permissions_management") else ""
+        out.append(f"  {entry['address']} ({entry['action']})" + paint(flag, "bold red", color=color))
+        for sign, key, style in (("+", "added", "green"), ("-", "removed", "red")):
+            for level in entry.get(key) or []:
+                of = f" of {level['of']}" if level.get("of") else ""
+                actions = ", ".join(level.get("actions") or [])
+                more = " …" if int(level.get("count", 0)) > len(level.get("actions") or []) else ""
+                text = f"    {sign} {level['service']} {level['access_level']}: {level['count']}{of} ({actions}{more})"
+                out.append(paint(text, style, color=color))
+    return out
 
 
 def change_lines(change: Mapping[str, Json]) -> list[Line]:

