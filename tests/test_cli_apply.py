@@ -297,3 +297,52 @@ policies:
         - {{Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::bucket-{n}/*"}}
 """
 ALLOW_LIST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}'
+
+
+ADMIN_STAR = """
+account: {id: "123456789012"}
+policies:
+  - name: everything
+    document:
+      Version: "2012-10-17"
+      Statement:
+        - {Effect: Allow, Action: "*", Resource: "*"}
+groups:
+  - name: ops
+    policies: [everything]
+"""
+
+
+def test_a_refused_plan_writes_nothing(strict_iam: StrictIam, tmp_path: Path) -> None:
+    (tmp_path / "iam.yaml").write_text(ADMIN_STAR)
+    result = run_cli(strict_iam, tmp_path, "apply", "iam.yaml", "--auto-approve", "--no-color")
+    assert result.returncode == 3
+    assert "[policy-admin-star] policy.everything" in result.stdout
+    assert "iam.yaml:" in result.stdout
+    assert strict_iam.writes() == []
+
+    waived = ADMIN_STAR.replace(
+        '        - {Effect: Allow, Action: "*", Resource: "*"}',
+        '        - {Effect: Allow, Action: "*", Resource: "*"}\n'
+        "    exceptions:\n"
+        "      policy-admin-star: Break-glass access for incident response, approved in SEC-42.",
+    )
+    (tmp_path / "iam.yaml").write_text(waived)
+    result = run_cli(strict_iam, tmp_path, "apply", "iam.yaml", "--auto-approve", "--no-color")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(waived: Break-glass access" in result.stdout
+    assert strict_iam.writes()
+
+
+def test_require_mfa_groups_get_the_force_mfa_policy(strict_iam: StrictIam, work: Path) -> None:
+    result = run_cli(strict_iam, work, "apply", "iam", "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    iam = strict_iam.client("iam")
+    groups = yaml.safe_load((work / "iam" / "groups.yaml").read_text())["groups"]
+    for group in groups:
+        attached = {
+            p["PolicyName"]
+            for p in iam.list_attached_group_policies(GroupName=group["name"])["AttachedPolicies"]
+        }
+        assert ("iamstate-force-mfa" in attached) == bool(group.get("require_mfa")), group["name"]
+    assert_converged(strict_iam, work)

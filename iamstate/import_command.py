@@ -1,0 +1,215 @@
+"""``iamstate import``: read the live account and write it as configuration files.
+
+The shell around :mod:`iamstate.importer`: it reads IAM (guarded against the root
+user), renders the owned part of the account, loads the rendered files back with
+the configuration loader, waives the waivable safety rules that fire on what was
+found (with a dated reason a reviewer must look at), plans the files against the
+same live state and warns about any change beyond the inline policies it converts,
+and only then writes the files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from iamstate.config import LoadedConfig, load_config
+from iamstate.diff import build_plan
+from iamstate.errors import ConfigError, ConflictError, IamstateError, Refused
+from iamstate.importer import FILES, ImportedFiles, render_import, unexpected_changes, waivers_for
+from iamstate.model import DEFAULT_STACK, DesiredConfig, Json, Kind, LiveAccount, Scope, State
+from iamstate.ownership import owns_path_and_name
+from iamstate.plan import Finding
+from iamstate.rules import RULES, RuleInput, apply_waivers, run_rules
+
+if TYPE_CHECKING:
+    from iamstate.commands import AwsOptions
+
+log = structlog.get_logger()
+
+ROOT_RULE = "root-credentials-in-use"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote: the files, the entities declared per kind, and what to review."""
+
+    files: list[Path]
+    entities: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+    def render_text(self) -> str:
+        """The human summary: one line per file, the warnings, and a closing line."""
+        lines = [f"  wrote {path}" for path in self.files]
+        lines += [f"  warning: {warning}" for warning in self.warnings]
+        described = ", ".join(f"{kind}: {n}" for kind, n in self.entities.items() if n)
+        lines.append(f"Imported {described or 'no entities'} into {len(self.files)} file(s).")
+        if self.warnings:
+            lines.append("Review the warnings, then run `iamstate plan` on the directory.")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict[str, Json]:
+        """The result as JSON values."""
+        return {
+            "format_version": "1",
+            "files": [str(path) for path in self.files],
+            "entities": dict(self.entities),
+            "warnings": list(self.warnings),
+        }
+
+
+def read_for_import(iam: Any, sts: Any, scope: Scope) -> LiveAccount:
+    """Read the whole live account; refuses (exit 3) before reading IAM when the caller is root.
+
+    There is no configuration yet, so there is no account id to check against.
+    """
+    from iamstate.aws.read import read_account
+
+    def check_identity(account_id: str, caller_arn: str) -> None:
+        probe = LiveAccount(State(), account_id, caller_arn=caller_arn)
+        rule = RULES[ROOT_RULE]
+        assert rule.check is not None
+        root = list(rule.check(RuleInput(DesiredConfig(State()), probe)))
+        if root:
+            raise Refused("refused: iamstate does not run as the root user", root)
+
+    return read_account(
+        iam,
+        sts,
+        owns_policy=lambda path, name: owns_path_and_name(scope, path, name),
+        check_identity=check_identity,
+    )
+
+
+def run_import(
+    out_dir: Path,
+    *,
+    live: LiveAccount,
+    scope: Scope | None = None,
+    stack: str = DEFAULT_STACK,
+    force: bool = False,
+    imported_on: datetime.date | None = None,
+) -> ImportResult:
+    """Write the owned part of ``live`` as configuration files into ``out_dir``.
+
+    Refuses (IamstateError) when ``out_dir`` holds files other than hidden ones
+    (``.git``), unless ``force``; with ``force`` the files import writes are
+    overwritten, and those of an earlier import that this one does not write are
+    removed. ``imported_on`` (default: today, UTC) dates the waivers' reasons.
+    """
+    scope = scope or Scope()
+    _check_out_dir(out_dir, force)
+    on = (imported_on or datetime.datetime.now(datetime.UTC).date()).isoformat()
+
+    first = render_import(live, scope=scope, stack=stack)
+    loaded = _load(first, live.partition)
+    findings = _findings(loaded)
+    waivers, rule_warnings = waivers_for(findings, on)
+    rendered = render_import(live, scope=scope, stack=stack, exceptions=waivers) if waivers else first
+    if waivers:
+        loaded = _load(rendered, live.partition)
+
+    warnings = list(rendered.warnings) + rule_warnings
+    try:
+        changes = build_plan(loaded.config, live).changes
+        warnings += unexpected_changes(changes, rendered.conversions)
+    except ConflictError as error:
+        warnings.append(f"the imported files conflict with live IAM: {error}")
+
+    files = _write(out_dir, rendered.texts, force)
+    others = _other_yaml(out_dir, files)
+    if others:
+        warnings.append(
+            f"{out_dir} also holds {', '.join(others)}, which plan and apply would merge with the imported files"
+        )
+    state = loaded.config.state
+    entities = {kind.value: len(state.of_kind(kind)) for kind in Kind if state.of_kind(kind)}
+    log.info("import.done", directory=str(out_dir), entities=entities, warnings=len(warnings))
+    return ImportResult(files, entities, warnings)
+
+
+def import_account(
+    out_dir: Path,
+    aws: AwsOptions,
+    *,
+    scope: Scope | None = None,
+    stack: str = DEFAULT_STACK,
+    force: bool = False,
+) -> ImportResult:
+    """Read the account that ``aws`` reaches and import it into ``out_dir``.
+
+    The directory is checked before anything is read, so a refusal costs no API call.
+    """
+    from iamstate.commands import connect
+
+    scope = scope or Scope()
+    _check_out_dir(out_dir, force)
+    clients = connect(aws)
+    live = read_for_import(clients.iam, clients.sts, scope)
+    log.info(
+        "aws.read",
+        account=live.account_id,
+        api_calls=dict(live.api_calls),
+        total_calls=sum(live.api_calls.values()),
+        entities=len(live.state),
+    )
+    return run_import(out_dir, live=live, scope=scope, stack=stack, force=force)
+
+
+def _check_out_dir(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise IamstateError(f"{out_dir} exists and is not a directory")
+    if force or not out_dir.exists():
+        return
+    present = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
+    if present:
+        shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
+        raise IamstateError(
+            f"{out_dir} is not empty ({shown}); import into an empty directory, or pass --force "
+            f"to overwrite {', '.join(FILES)} there. Nothing was written."
+        )
+
+
+def _load(rendered: ImportedFiles, partition: str) -> LoadedConfig:
+    """Load the rendered files with the configuration loader, as plan will."""
+    with tempfile.TemporaryDirectory(prefix="iamstate-import-") as tmp:
+        for name, text in rendered.texts.items():
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+        try:
+            return load_config(tmp, partition=partition)
+        except ConfigError as error:
+            raise IamstateError(
+                f"import rendered a configuration the loader rejects; nothing was written:\n{error}"
+            ) from error
+
+
+def _findings(loaded: LoadedConfig) -> list[Finding]:
+    exceptions = {str(a): dict(e) for a, e in loaded.config.exceptions.items()}
+    return apply_waivers(loaded.findings, exceptions) + run_rules(RuleInput(loaded.config), live=False)
+
+
+def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in texts.items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    if force:
+        for name in FILES:
+            if name not in texts and (out_dir / name).is_file():
+                (out_dir / name).unlink()
+    return written
+
+
+def _other_yaml(out_dir: Path, written: list[Path]) -> list[str]:
+    from iamstate.config import config_files
+
+    ours = {p.resolve() for p in written}
+    return [str(p.relative_to(out_dir)) for p in config_files(out_dir) if p.resolve() not in ours]
