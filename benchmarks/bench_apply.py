@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +52,7 @@ from iamstate.aws.read import AUTHORIZATION_DETAILS_FILTER, PAGE_SIZE
 from iamstate.aws.write import Boto3Executor
 from iamstate.commands import AwsOptions, Clients, connect, make_plan, read_live
 from iamstate.config import load_config
+from iamstate.diff import build_plan
 from iamstate.plan import Plan
 from tests.support.moto_server import ACCOUNT_ID
 from tests.support.strict import StrictIam, is_write
@@ -70,7 +71,7 @@ class TimedStrictIam(StrictIam):
     def __init__(self) -> None:
         super().__init__()
         self._timing_lock = threading.Lock()
-        self._answer_seconds = {"write": 0.0, "read": 0.0}
+        self._answer_seconds: defaultdict[str, float] = defaultdict(float)
 
     def _answer(self, request: Any) -> Any:
         started = time.perf_counter()
@@ -79,16 +80,16 @@ class TimedStrictIam(StrictIam):
         finally:
             spent = time.perf_counter() - started
             with self._timing_lock:
-                self._answer_seconds["write" if is_write(request.operation) else "read"] += spent
+                self._answer_seconds[request.operation] += spent
 
     def answer_seconds(self) -> dict[str, float]:
-        """Seconds spent answering writes (under the write lock) and reads since the last reset."""
+        """Seconds spent answering each operation since the timers were reset (writes: under the lock)."""
         with self._timing_lock:
             return dict(self._answer_seconds)
 
     def reset_timers(self) -> None:
         with self._timing_lock:
-            self._answer_seconds = {"write": 0.0, "read": 0.0}
+            self._answer_seconds = defaultdict(float)
 
 
 @dataclass
@@ -100,9 +101,18 @@ class Measure:
     calls: int
     writes: Counter[str] = field(default_factory=Counter)
     reads: Counter[str] = field(default_factory=Counter)
-    moto_write_seconds: float = 0.0
-    moto_read_seconds: float = 0.0
+    answer_seconds: dict[str, float] = field(default_factory=dict)
+    """Seconds the strict layer and moto took to answer, by operation (latency excluded)."""
     parts: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def moto_write_seconds(self) -> float:
+        """Time the layer held its write lock: the part of the writes that cannot overlap."""
+        return sum(t for op, t in self.answer_seconds.items() if is_write(op))
+
+    @property
+    def moto_read_seconds(self) -> float:
+        return sum(t for op, t in self.answer_seconds.items() if not is_write(op))
 
 
 class Bench:
@@ -140,8 +150,7 @@ class Bench:
             len(calls),
             Counter(c.operation for c in calls if is_write(c.operation)),
             Counter(c.operation for c in calls if not is_write(c.operation)),
-            timers["write"],
-            timers["read"],
+            timers,
             parts or {},
         )
 
@@ -165,7 +174,8 @@ class Bench:
         return measure, plan
 
     def plan(self, repeats: int) -> tuple[Measure, Measure]:
-        """Plan on the applied account (read + build_plan + rules), and read_live alone."""
+        """Plan on the applied account as ``iamstate plan`` does (load, read, diff, rules);
+        then load_config, read_live and build_plan alone, to show where its time goes."""
         plans: list[Measure] = []
         for _ in range(repeats):
             self.start_recording()
@@ -174,15 +184,27 @@ class Bench:
             seconds = time.perf_counter() - started
             if not plan.summary.empty:
                 raise SystemExit(f"the plan after apply is not empty: {plan.summary}")
-            plans.append(self.measure("plan (read + build_plan)", seconds))
+            plans.append(self.measure("plan (load + read + diff + rules)", seconds))
         reads: list[Measure] = []
-        loaded = load_config(self.path)
+        loads: list[float] = []
+        diffs: list[float] = []
         for _ in range(repeats):
+            started = time.perf_counter()
+            loaded = load_config(self.path)
+            loads.append(time.perf_counter() - started)
             self.start_recording()
             started = time.perf_counter()
-            read_live(loaded.config, self.clients)
-            reads.append(self.measure("  of which read_account", time.perf_counter() - started))
-        return _median(plans), _median(reads)
+            live = read_live(loaded.config, self.clients)
+            reads.append(self.measure("read_account alone", time.perf_counter() - started))
+            started = time.perf_counter()
+            build_plan(loaded.config, live)
+            diffs.append(time.perf_counter() - started)
+        planned, read = _median(plans), _median(reads)
+        planned.parts = {
+            "load_config, alone": statistics.median(loads),
+            "build_plan, alone": statistics.median(diffs),
+        }
+        return planned, read
 
     def read_floor(self, repeats: int) -> Measure:
         """The same reads, by a bare sequential boto3 script."""
@@ -196,11 +218,12 @@ class Bench:
 
     def write_floor(self, plan: Plan) -> Measure:
         """The plan's writes by plain sequential boto3 calls, on an empty account."""
+        methods = _methods(self.bare_iam)
+        requests = [(methods[call.operation], call.params) for _, call in plan.ordered_calls()]
         self.fresh_account()
         started = time.perf_counter()
-        for _, call in plan.ordered_calls():
-            method = _method(self.bare_iam, call.operation)
-            method(**{k: _sent(k, v) for k, v in call.params.items()})
+        for method, params in requests:
+            method(**{k: _sent(k, v) for k, v in params.items()})
         measure = self.measure("write floor (bare boto3, sequential)", time.perf_counter() - started)
         # The floor made the same account: planning it now (without latency) finds nothing to do.
         self.strict.configure(latency=0.0)
@@ -210,27 +233,26 @@ class Bench:
         return measure
 
 
-def _bare_reads(iam: Any, sts: Any) -> None:
-    sts.get_caller_identity()
-    policies: list[dict[str, Any]] = []
+def _bare_reads(iam: Any, sts: Any) -> dict[str, list[Any]]:
+    """What read_account reads, one call after another; returns the items read."""
+    read: dict[str, list[Any]] = {"identity": [sts.get_caller_identity()]}
     for page in iam.get_paginator("get_account_authorization_details").paginate(
         Filter=list(AUTHORIZATION_DETAILS_FILTER), PaginationConfig={"PageSize": PAGE_SIZE}
     ):
-        policies.extend(page.get("Policies", []))
-    for page in iam.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
-        page.get("Roles")
-    for page in iam.get_paginator("list_instance_profiles").paginate(
-        PaginationConfig={"PageSize": PAGE_SIZE}
-    ):
-        page.get("InstanceProfiles")
-    for policy in policies:
-        iam.list_policy_tags(PolicyArn=policy["Arn"])
-    iam.get_account_password_policy()
+        read.setdefault("details", []).append(page)
+    for operation, key in (("list_roles", "Roles"), ("list_instance_profiles", "InstanceProfiles")):
+        for page in iam.get_paginator(operation).paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
+            read.setdefault(key, []).extend(page[key])
+    for page in read["details"]:
+        for policy in page.get("Policies", []):
+            read.setdefault("tags", []).append(iam.list_policy_tags(PolicyArn=policy["Arn"]))
+    read["password_policy"] = [iam.get_account_password_policy()]
+    return read
 
 
-def _method(client: Any, operation: str) -> Callable[..., Any]:
-    by_api = {api: name for name, api in client.meta.method_to_api_mapping.items()}
-    return getattr(client, by_api[operation])  # type: ignore[no-any-return]
+def _methods(client: Any) -> dict[str, Callable[..., Any]]:
+    """The client's methods by IAM operation name."""
+    return {api: getattr(client, name) for name, api in client.meta.method_to_api_mapping.items()}
 
 
 def _sent(key: str, value: Any) -> Any:
@@ -256,7 +278,10 @@ def _by_operation(counts: Counter[str]) -> str:
 def _row(m: Measure) -> str:
     writes = sum(m.writes.values())
     reads = sum(m.reads.values())
-    return f"{m.label:42} {m.seconds:9.2f} {m.calls:7} {writes:7} {reads:6} {m.moto_write_seconds:9.2f}"
+    return (
+        f"{m.label:42} {m.seconds:9.2f} {m.calls:7} {writes:7} {reads:6} "
+        f"{m.moto_write_seconds:9.2f} {m.moto_read_seconds:9.2f}"
+    )
 
 
 def _ratio(a: float, b: float) -> str:
@@ -280,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roles", type=int, default=1000, help="roles; other kinds in proportion")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every call")
     parser.add_argument("--parallelism", type=int, default=8, help="the concurrent apply's parallelism")
-    parser.add_argument("--repeats", type=int, default=3, help="plan and read-floor runs (median shown)")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="plan and read-floor runs (the median is shown)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary config directory")
     args = parser.parse_args(argv)
     if args.roles < 1 or args.parallelism < 1 or args.repeats < 1 or args.latency < 0:
@@ -293,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(yaml.safe_dump(config(shape), sort_keys=False, width=120))
 
     wall = time.perf_counter()
-    with TimedStrictIam() as strict:
+    strict = TimedStrictIam()
+    with strict:
         # Only the fake credentials and the local endpoint: no profile or real credential is read.
         for name in [n for n in os.environ if n.startswith("AWS_")]:
             del os.environ[name]
@@ -342,59 +370,58 @@ def _report(
 ) -> None:
     n = args.parallelism
     planned_calls = len(plan.ordered_calls())
+    rule = "-" * 94
     _say("")
     _say(
-        f"Results ({args.roles} roles, {args.latency * 1000:.0f} ms latency per call, {planned_calls} planned calls)"
+        f"Results: {args.roles} roles, {args.latency * 1000:.0f} ms latency per call, {planned_calls} planned calls"
     )
     _say("")
-    _say(f"{'run':42} {'wall s':>9} {'calls':>7} {'writes':>7} {'reads':>6} {'moto-w s':>9}")
-    _say("-" * 84)
-    for measure in (p1, pn):
+    _say(f"{'run':42} {'wall s':>9} {'calls':>7} {'writes':>7} {'reads':>6} {'moto-w s':>9} {'moto-r s':>9}")
+    _say(rule)
+    for measure in (p1, pn, write_floor, planned, read, read_floor):
         _say(_row(measure))
         for part, seconds in measure.parts.items():
             _say(f"  {part:40} {seconds:9.2f}")
-    _say(_row(write_floor))
-    _say(_row(planned))
-    _say(_row(read))
-    _say(_row(read_floor))
-    _say("-" * 84)
-    _say("calls: answered by the strict layer (reads include STS); moto-w s: time the layer held its")
-    _say("write lock (prerequisite checks + moto), i.e. the part of the writes that cannot overlap.")
+    _say(rule)
+    _say("calls: as answered by the strict layer (reads include STS GetCallerIdentity).")
+    _say("moto-w s / moto-r s: time the layer and moto took to answer writes / reads, summed over calls,")
+    _say("latency excluded (concurrent reads overlap, so moto-r s can exceed the wall time);")
+    _say("the layer holds its write lock for all of moto-w, so that part of the writes cannot overlap.")
     _say("")
     _say(f"write calls of one apply: {_by_operation(p1.writes)}")
-    _say(f"plan's read calls:        {_by_operation(planned.reads)}")
+    _say(f"read calls of one plan:   {_by_operation(planned.reads)}")
+    slowest = sorted(planned.answer_seconds.items(), key=lambda item: -item[1])[:3]
+    _say("moto's time per plan:     " + ", ".join(f"{op} {t:.2f} s" for op, t in slowest))
     _say("")
 
     p1_writes, pn_writes = p1.parts["writes"], pn.parts["writes"]
+    overhead = (p1_writes - write_floor.seconds) / max(1, planned_calls)
     _say(
-        f"speed-up, parallelism {n} vs 1:   {_ratio(p1_writes, pn_writes)} (writes)   "
+        f"speed-up, parallelism {n} vs 1:  {_ratio(p1_writes, pn_writes)} (writes)   "
         f"{_ratio(p1.seconds, pn.seconds)} (whole apply)   target >= 4x"
     )
     _say(
-        f"plan / read floor:               {_ratio(planned.seconds, read_floor.seconds)}   "
+        f"plan / read floor:              {_ratio(planned.seconds, read_floor.seconds)}   "
         f"(read_account alone {_ratio(read.seconds, read_floor.seconds)})   target <= 1.2x"
     )
     _say(
-        f"apply p1 / write floor:          {_ratio(p1_writes, write_floor.seconds)} (writes)   "
-        f"{_ratio(p1.seconds, write_floor.seconds)} (whole apply)"
+        f"apply p1 / write floor:         {_ratio(p1_writes, write_floor.seconds)} (writes)   "
+        f"{_ratio(p1.seconds, write_floor.seconds)} (whole apply); "
+        f"{overhead * 1000:+.1f} ms per call"
     )
 
-    # Where the time of the concurrent apply goes, and what the serialised writes allow.
+    # What the serialised writes allow the concurrent apply.
     serial = pn.moto_write_seconds
     per_write = serial / max(1, sum(pn.writes.values()))
     best = max(serial, p1_writes / n)
     _say("")
     _say(
-        f"write lock at parallelism {n}: held {serial:.1f} s of {pn_writes:.1f} s of writes "
-        f"({per_write * 1000:.1f} ms per write); at parallelism 1 it was {p1.moto_write_seconds:.1f} s."
+        f"write lock, parallelism {n}: held {serial:.1f} s of the {pn_writes:.1f} s of writes "
+        f"({per_write * 1000:.1f} ms per write; {p1.moto_write_seconds:.1f} s at parallelism 1)."
     )
     _say(
-        f"best the lock allows at parallelism {n}: max({serial:.1f}, {p1_writes:.1f} / {n}) = {best:.1f} s "
-        f"-> at most {_ratio(p1_writes, best)}"
-    )
-    _say(
-        f"the parallelism {n} writes took {_ratio(pn_writes, best)} that bound; "
-        f"{pn_writes - serial:.1f} s of them passed with the write lock free."
+        f"fastest the lock and latency allow: max({serial:.1f}, {p1_writes:.1f} / {n}) = {best:.1f} s, "
+        f"a speed-up of at most {_ratio(p1_writes, best)}; the run took {_ratio(pn_writes, best)} that."
     )
     _say("")
     _say(f"benchmark wall time {total:.0f} s")
