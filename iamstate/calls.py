@@ -8,6 +8,7 @@ only known at apply time (a user's access keys, say) carry a note saying so.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -99,7 +100,29 @@ def plan_calls(
     else:
         assert before is not None and after is not None
         calls += _update(before, after, ctx)
-    return tuple(calls)
+    return tuple(_sequenced_updates(calls))
+
+
+UPDATE_ORDER = {"Tag": 2, "Untag": 3}
+"""Inside the UPDATE phase, one entity's calls go one after another (IAM answers concurrent
+changes to one entity with ConcurrentModification, and a path change moves the entity):
+attributes and path first, then trust and boundary, then tags added, then tags removed."""
+
+
+def _sequenced_updates(calls: list[ApiCall]) -> list[ApiCall]:
+    def order(operation: str) -> int:
+        if operation.startswith("Untag"):
+            return UPDATE_ORDER["Untag"]
+        if operation.startswith("Tag"):
+            return UPDATE_ORDER["Tag"]
+        if "PermissionsBoundary" in operation or operation == "UpdateAssumeRolePolicy":
+            return 1
+        return 0
+
+    return [
+        dataclasses.replace(call, order=order(call.operation)) if call.phase is Phase.UPDATE else call
+        for call in calls
+    ]
 
 
 # --- create ---------------------------------------------------------------------------

@@ -228,6 +228,40 @@ def apply(
     )
 
 
+class FailOn(StrEnum):
+    """Live-finding levels, lowest first."""
+
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+@app.command()
+def drift(
+    path: PathArg = ".",
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help="Exit 2 for live findings of this level or above (low: any finding); changes always do.",
+        ),
+    ] = FailOn.low,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    fmt: FormatOpt = Format.text,
+    out: OutOpt = None,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
+    color = _setup(log_format, verbose, no_color)
+    aws = AwsOptions(profile, endpoint_url)
+    output = OutputOptions(fmt.value, color, out)
+    _finish(lambda: commands.drift(path, aws, output, fail_on=fail_on.value), out)
+
+
 def _confirm() -> bool:
     answer = typer.prompt(
         "\nDo you want to perform these actions? Only 'yes' will be accepted to approve",
@@ -261,6 +295,52 @@ def progress_bar(plan: Plan) -> Iterator[Callable[[ProgressEvent], None] | None]
             bar.update(task, completed=event.finished, description=f"{event.call.operation} {event.address}")
 
         yield on_progress
+
+
+@app.command("import")
+def import_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory to write the YAML into (must be empty unless --force).")
+    ],
+    scope_path: Annotated[
+        list[str] | None,
+        typer.Option("--scope-path", help="IAM path prefix to own and import (repeatable; default /)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore", help="Name glob never to import or touch (repeatable), e.g. 'AWSReservedSSO_*'."
+        ),
+    ] = None,
+    stack: Annotated[
+        str, typer.Option("--stack", help="Ownership label written as account.stack.")
+    ] = "iamstate",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Write into a non-empty directory, replacing earlier import files."),
+    ] = False,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    fmt: FormatOpt = Format.text,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Write YAML for the owned part of the live account, so that plan on it shows no changes."""
+    color = _setup(log_format, verbose, no_color)
+    aws = AwsOptions(profile, endpoint_url)
+    output = OutputOptions("json" if fmt is Format.json else "text", color)
+    _finish(
+        lambda: commands.import_(
+            out,
+            aws,
+            output,
+            paths=tuple(scope_path or ["/"]),
+            ignore=tuple(ignore or []),
+            stack=stack,
+            force=force,
+        )
+    )
 
 
 def main() -> None:

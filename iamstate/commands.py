@@ -8,6 +8,7 @@ This is the shell around the pure core: it loads files, talks to AWS through
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import signal
 import sys
@@ -16,25 +17,41 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from iamstate import catalog
 from iamstate.access import access_summary
 from iamstate.apply import ProgressEvent, apply_plan
+from iamstate.audit import (
+    AuditInput,
+    DriftReport,
+    Level,
+    audit,
+    deactivates,
+    deactivation_candidates,
+    has_stale_key,
+    stale_key_ids,
+    stale_keys,
+    with_deactivations,
+)
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, IamstateError, Refused
-from iamstate.model import DesiredConfig, Json, Kind, LiveAccount, State
-from iamstate.ownership import owns_path_and_name
+from iamstate.model import PASSWORD_POLICY_ADDRESS, DesiredConfig, Json, Kind, LiveAccount, State
+from iamstate.ownership import Standing, owns_path_and_name, standing
 from iamstate.plan import Finding, Plan
 from iamstate.render import render
 from iamstate.render.text import finding_lines
 from iamstate.rules import RuleInput, apply_waivers, run_rules
 from iamstate.savedplan import metadata, stale_reasons
+
+if TYPE_CHECKING:
+    from iamstate.aws.audit import CredentialReport
 
 log = structlog.get_logger()
 ROOT_RULE = "root-credentials-in-use"
@@ -177,9 +194,19 @@ def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
 
 
 def make_plan(
-    path: str, clients: Clients, *, allow_mass_delete: bool = False
+    path: str,
+    clients: Clients,
+    *,
+    allow_mass_delete: bool = False,
+    read_report: Callable[[], CredentialReport] | None = None,
 ) -> tuple[LoadedConfig, LiveAccount, Plan]:
-    """Load the config, read live IAM (guarded), and build the plan with every finding."""
+    """Load the config, read live IAM (guarded), and build the plan with every finding.
+
+    With ``credentials.stale_access_keys: deactivate`` (and a limit set) the plan also
+    deactivates stale access keys, which costs the credential report (``read_report``,
+    by default a fresh read) and one ListAccessKeys per user with a stale key; without
+    it, no call is made beyond the live read.
+    """
     loaded = load_config(path)
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
@@ -194,7 +221,51 @@ def make_plan(
         "action_catalogue": catalog.describe(),
         "access_summary": access_summary(changes),
     }
-    return loaded, live, build_plan(config, live, findings, facts)
+    the_plan = build_plan(config, live, findings, facts)
+    if deactivates(config.credentials):
+        the_plan = _deactivate_stale_keys(the_plan, config, clients, read_report)
+    return loaded, live, the_plan
+
+
+def _deactivate_stale_keys(
+    the_plan: Plan,
+    config: DesiredConfig,
+    clients: Clients,
+    read_report: Callable[[], CredentialReport] | None,
+) -> Plan:
+    """The plan with UpdateAccessKey(Status=Inactive) for each stale key of a declared user."""
+    from iamstate.aws.audit import list_access_keys, read_credential_report
+
+    report = read_report() if read_report is not None else read_credential_report(clients.iam)
+    now = datetime.now(UTC)
+    candidates = {
+        n.lower()
+        for n in deactivation_candidates(the_plan, (r.name for r in config.state.of_kind(Kind.USER)))
+    }
+    stale = []
+    for row in report.rows:
+        if not row.is_root and row.user.lower() in candidates and has_stale_key(row, config.credentials, now):
+            stale += stale_keys(row, list_access_keys(clients.iam, row.user), config.credentials, now)
+    log.debug("plan.stale_access_keys", keys=stale_key_ids(stale))
+    return with_deactivations(the_plan, stale)
+
+
+def _log_done(command: str, live: LiveAccount, the_plan: Plan, started: float, **extra: Json) -> None:
+    """One event at the end of a command, for log pipelines: what ran, where, what it found."""
+    summary = the_plan.summary
+    log.info(
+        f"{command}.done",
+        command=command,
+        account=live.account_id,
+        add=summary.add,
+        change=summary.change,
+        destroy=summary.destroy,
+        findings=len(the_plan.findings),
+        blocking=len(the_plan.blocking_findings),
+        read_api_calls=dict(live.api_calls),
+        seconds=round(time.monotonic() - started, 3),
+        **extra,
+    )
 
 
 def plan(
@@ -206,12 +277,85 @@ def plan(
     allow_mass_delete: bool = False,
 ) -> CommandResult:
     """Diff the config against live IAM and render the plan."""
-    _, _, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
+    started = time.monotonic()
+    _, live, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
     doc = the_plan.to_json()
+    _log_done("plan", live, the_plan, started)
     text = render(doc, output.fmt, color=output.color)
     if the_plan.blocking_findings:
         code = ExitCode.REFUSED
     elif detailed_exitcode and not the_plan.summary.empty:
+        code = ExitCode.CHANGES
+    else:
+        code = ExitCode.OK
+    return CommandResult(code, text, doc)
+
+
+def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "low") -> CommandResult:
+    """The plan plus a live audit of credentials, root and MFA; exit 2 on drift (SPEC §1, §6).
+
+    Reads live IAM once (as plan does), then GetAccountSummary, one credential report
+    (shared with the stale-key deactivation, if configured) and ListVirtualMFADevices.
+    """
+    from iamstate.aws.audit import (
+        read_account_summary,
+        read_credential_report,
+        read_virtual_mfa_assignments,
+    )
+    from iamstate.aws.session import CallCounter
+    from iamstate.render.report import render_report
+
+    started = time.monotonic()
+    threshold = Level(fail_on)
+    clients = connect(aws)
+    counter = CallCounter()
+    counter.attach(clients.iam, clients.sts)
+    try:
+        report_once = functools.cache(lambda: read_credential_report(clients.iam))
+        loaded, live, the_plan = make_plan(path, clients, read_report=report_once)
+        config = loaded.config
+        summary = read_account_summary(clients.iam)
+        report = report_once()
+        assignments = read_virtual_mfa_assignments(clients.iam)
+    finally:
+        counter.detach(clients.iam, clients.sts)
+    users = {
+        r.name: standing(r, config.scope, config.stack) is Standing.OWNED
+        for r in live.state.of_kind(Kind.USER)
+    }
+    findings = audit(
+        AuditInput(
+            rows=report.rows,
+            summary=summary,
+            now=datetime.now(UTC),
+            mfa=config.mfa,
+            credentials=config.credentials,
+            has_password_policy=live.state.get(PASSWORD_POLICY_ADDRESS) is not None,
+            users=users,
+            mfa_users=assignments.users,
+            root_virtual_mfa=assignments.root,
+        )
+    )
+    result = DriftReport(the_plan, findings, threshold, report.generated_time)
+    doc = result.to_json()
+    api_calls = counter.snapshot()
+    log.info(
+        "drift.done",
+        command="drift",
+        account=live.account_id,
+        changes=len(the_plan.changes),
+        live_findings=doc["summary"]["levels"],
+        failing_findings=len(result.failing),
+        fail_on=threshold.value,
+        api_calls=api_calls,
+        total_calls=sum(api_calls.values()),
+        report_polls=report.polls,
+        seconds=round(time.monotonic() - started, 3),
+    )
+    text = render_report(doc, output.fmt, color=output.color)
+    if the_plan.blocking_findings:
+        code = ExitCode.REFUSED
+    elif result.drifted:
         code = ExitCode.CHANGES
     else:
         code = ExitCode.OK
@@ -246,12 +390,15 @@ def apply(
     """Re-read live IAM, re-plan (or check a saved plan), confirm, and execute in order."""
     from iamstate.aws.write import Boto3Executor
 
+    started = time.monotonic()
     clients = connect(aws, max_pool=max(10, options.parallelism + 2))
     loaded, live, fresh = make_plan(path, clients, allow_mass_delete=options.allow_mass_delete)
     the_plan = fresh
     if options.saved_plan is not None:
         saved = _load_saved_plan(options.saved_plan)
         reasons = stale_reasons(saved, loaded.config, live)
+        if saved.metadata.get("stale_access_keys") != fresh.metadata.get("stale_access_keys"):
+            reasons.append("the stale access keys to deactivate changed since the plan was made")
         if reasons:
             raise StalePlan(
                 f"saved plan is stale: {'; '.join(reasons)}. Nothing was written; run plan again."
@@ -293,8 +440,11 @@ def apply(
             stop=stop,
             on_progress=on_progress,
         )
-    log.info(
-        "apply.done",
+    _log_done(
+        "apply",
+        live,
+        the_plan,
+        started,
         ok=result.ok,
         interrupted=result.interrupted,
         calls=len(result.done),
@@ -338,3 +488,25 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def import_(
+    out_dir: Path,
+    aws: AwsOptions,
+    output: OutputOptions,
+    *,
+    paths: tuple[str, ...],
+    ignore: tuple[str, ...],
+    stack: str,
+    force: bool,
+) -> CommandResult:
+    """Write the owned part of the live account as YAML that plans as no changes."""
+    from iamstate.import_command import import_account
+    from iamstate.model import Scope
+
+    started = time.monotonic()
+    result = import_account(out_dir, aws, scope=Scope(paths, ignore), stack=stack, force=force)
+    doc = result.to_json()
+    log.info("import.done", command="import", out=str(out_dir), seconds=round(time.monotonic() - started, 3))
+    text = _json(doc) if output.fmt == "json" else result.render_text()
+    return CommandResult(ExitCode.OK, text if text.endswith("\n") else text + "\n", doc)

@@ -9,8 +9,17 @@ import structlog
 
 
 def configure(log_format: str = "console", verbose: int = 0, color: bool = False) -> None:
-    """Send structlog events to stderr as console lines or JSON; ``-v`` shows debug events."""
-    level = logging.DEBUG if verbose else logging.WARNING
+    """Send structlog events to stderr as console lines or JSON; ``-v`` shows debug events.
+
+    Console logs stay quiet unless asked (warnings only); JSON logs are for a log
+    pipeline, so they carry the info events (``aws.read``, ``plan.done``, ...) too.
+    """
+    if verbose:
+        level = logging.DEBUG
+    elif log_format == "json":
+        level = logging.INFO
+    else:
+        level = logging.WARNING
     renderer: structlog.types.Processor
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=True)

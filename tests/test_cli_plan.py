@@ -262,3 +262,21 @@ def test_root_caller_is_refused_with_exit_3(
     assert result.exit_code == 3, result.output
     assert "[root-credentials-in-use]" in result.output
     assert "nothing was written" in result.output
+
+
+def test_json_logs_end_with_a_plan_done_event_for_log_pipelines(
+    iam_endpoint: LocalIam, workdir: Path
+) -> None:
+    build_out_of_band(iam_endpoint)
+    iam_endpoint.client("iam").create_user(UserName="stray")
+    result = run_cli(["plan", ".", "--log-format", "json"], iam_endpoint, workdir)
+
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    done = next(e for e in events if e["event"] == "plan.done")
+    assert done["command"] == "plan" and done["account"] == ACCOUNT
+    assert (done["add"], done["change"], done["destroy"]) == (0, 0, 1)
+    assert done["read_api_calls"]["GetAccountAuthorizationDetails"] >= 1
+    assert done["seconds"] >= 0
+    quiet = run_cli(["plan", "."], iam_endpoint, workdir)
+    assert quiet.stderr == ""  # console logs stay quiet without -v

@@ -820,3 +820,25 @@ def test_yaml_quotes_what_would_read_as_another_type() -> None:
         "a": ["012345678901", "true", "2012-10-17", "1.5", "null", "plain", "multi\nline"]
     }
     assert "&" not in dump_yaml({"x": (shared := {"k": "v"}), "y": shared})
+
+
+def test_cli_import_then_apply_keeps_every_permission_and_converges(
+    strict_iam: StrictIam, tmp_path: Path
+) -> None:
+    """`iamstate import`, `validate`, `apply`, `plan` through the real CLI on a lived-in account."""
+    build_lived_in_account(strict_iam)
+    result = run_cli(strict_iam, tmp_path, "import", "--out", "iam")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "iam" / "account.yaml").exists()
+    assert run_cli(strict_iam, tmp_path, "validate", "iam").returncode == 0
+
+    result = run_cli(strict_iam, tmp_path, "apply", "iam", "--auto-approve", "--no-color")
+    assert result.returncode == 0, result.stdout + result.stderr
+    deleted = [line for line in result.stdout.splitlines() if line.startswith(("  - ", "-/+ "))]
+    assert deleted == [], "applying an import must not delete or replace anything"
+    result = run_cli(strict_iam, tmp_path, "plan", "iam", "--detailed-exitcode")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert strict_iam.refused() == []
+
+    result = run_cli(strict_iam, tmp_path, "import", "--out", "iam")
+    assert result.returncode == 1 and "not empty" in result.stderr

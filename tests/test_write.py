@@ -378,6 +378,7 @@ def test_already_so_rules() -> None:
     assert not already_so("CreatePolicyVersion", "EntityAlreadyExists")
     assert already_so("DeleteLoginProfile", "NoSuchEntity")
     assert already_so("DetachRolePolicy", "NoSuchEntity")
+    assert already_so("UpdateAccessKey", "NoSuchEntity")  # a stale key deleted since planning
     assert already_so("RemoveUserFromGroup", "NoSuchEntity")
     assert already_so("UntagUser", "NoSuchEntity")
     assert not already_so("AttachRolePolicy", "NoSuchEntity")

@@ -66,7 +66,8 @@ def already_so(operation: str, code: str) -> bool:
     if code == "EntityAlreadyExists":
         return operation in CREATES
     if code == "NoSuchEntity":
-        return operation.startswith(REMOVALS)
+        # A key deactivated because it is stale and deleted since is as good as inactive.
+        return operation.startswith(REMOVALS) or operation == "UpdateAccessKey"
     return False
 
 

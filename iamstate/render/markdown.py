@@ -44,28 +44,51 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
         out.append("")
         out.extend(_finding(f) for f in findings)
         out.append("")
-    access = list((doc.get("metadata") or {}).get("access_summary") or [])
-    if access:
-        out.append("#### Access changes")
-        out.append("")
-        out.append("| policy | | service | access level | actions |")
-        out.append("|---|---|---|---|---|")
-        for entry in access:
-            flag = " **adds Permissions management**" if entry.get("adds_permissions_management") else ""
-            for sign, key in (("+", "added"), ("-", "removed")):
-                for level in entry.get(key) or []:
-                    names = ", ".join(f"`{a}`" for a in level.get("actions") or [])
-                    out.append(
-                        f"| `{entry['address']}`{flag} | {sign} | {level['service']} | {level['access_level']} "
-                        f"| {level['count']}: {names} |"
-                    )
-        out.append("")
+    out.extend(access_section(list((doc.get("metadata") or {}).get("access_summary") or [])))
     if changes:
         out.append("#### Changes")
         out.append("")
         for c in changes:
             out.extend(_change(c))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def access_section(access: list[Mapping[str, Json]]) -> list[str]:
+    """The "Access changes" table of a plan's ``metadata.access_summary``; [] when empty (pure)."""
+    if not access:
+        return []
+    out = [
+        "#### Access changes",
+        "",
+        "| policy | | service | access level | actions |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in access:
+        flag = " **adds Permissions management**" if entry.get("adds_permissions_management") else ""
+        for sign, key in (("+", "added"), ("-", "removed")):
+            for level in entry.get(key) or []:
+                names = ", ".join(f"`{a}`" for a in level.get("actions") or [])
+                out.append(
+                    f"| `{entry['address']}`{flag} | {sign} | {level['service']} | {level['access_level']} "
+                    f"| {level['count']}: {names} |"
+                )
+    out.append("")
+    return out
+
+
+def finding_item(finding: Mapping[str, Json]) -> str:
+    """A safety-rule finding as one markdown list item (pure)."""
+    return _finding(finding)
+
+
+def change_details(change: Mapping[str, Json]) -> list[str]:
+    """One change as a ``<details>`` block holding its ```` ```diff ```` lines (pure)."""
+    return _change(change)
+
+
+def escape(text: str) -> str:
+    """``text`` with markdown's special characters escaped, for tables and prose (pure)."""
+    return _escape(text)
 
 
 def _finding(finding: Mapping[str, Json]) -> str:

@@ -1,0 +1,730 @@
+"""Live credential findings for ``drift``, and the stale access keys apply deactivates.
+
+Pure: no boto3, typer or file I/O. The shell (``iamstate.aws.audit``) reads
+GetAccountSummary, one credential report and ListVirtualMFADevices; everything
+here works on their contents and an explicit ``now``:
+
+- :func:`parse_credential_report` turns the report's CSV text into rows;
+- :func:`audit` turns rows, the account summary and the configuration's ``mfa:``
+  and ``credentials:`` settings into :class:`LiveFinding` values, one rule per
+  function, catalogued in :data:`LIVE_RULES`;
+- :func:`stale_keys` and :func:`with_deactivations` decide which access keys
+  ``credentials.stale_access_keys: deactivate`` sets Inactive and add those
+  changes to a plan;
+- :class:`DriftReport` is the report ``drift`` prints, in the JSON form that
+  ``schemas/drift.schema.json`` describes and the renderers read.
+
+Credentials are account-wide hygiene, so every live user in the report is
+audited, managed by this configuration or not; each finding says which.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from iamstate.model import Address, CredentialSettings, Json, Kind, MfaSettings
+from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan, sort_changes
+
+FORMAT_VERSION = "1"
+ROOT_ROW = "<root_account>"
+"""The user name AWS gives the root user's row in the credential report."""
+ROOT_ADDRESS = "account.root"
+"""The address of findings about the root user."""
+ACCOUNT_ADDRESS = "account"
+"""The address of findings about the account as a whole."""
+DEACTIVATE = "deactivate"
+DEACTIVATION_REASON = "stale access keys are deactivated (credentials.stale_access_keys: deactivate)"
+
+REQUIRED_COLUMNS = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+)
+"""The credential report columns the audit reads (AWS sends more)."""
+
+_NO_DATE = frozenset({"", "N/A", "no_information", "not_supported"})
+
+
+class Level(StrEnum):
+    """How bad a live finding is; ``--fail-on`` picks the lowest level that fails drift."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def rank(self) -> int:
+        """0 for low up to 3 for critical."""
+        return list(Level).index(self)
+
+
+# --- the credential report ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeySlot:
+    """One of the two access-key columns groups of a report row (``access_key_1_*``)."""
+
+    slot: int
+    active: bool
+    last_rotated: datetime | None
+    """When the key was created (or last changed): its CreateDate."""
+    last_used: datetime | None
+    """None when never used (``N/A``)."""
+
+
+@dataclass(frozen=True)
+class CredentialRow:
+    """One row of the credential report: a user's (or the root user's) credentials."""
+
+    user: str
+    arn: str = ""
+    created: datetime | None = None
+    password_enabled: bool = False
+    password_last_used: datetime | None = None
+    password_last_changed: datetime | None = None
+    mfa_active: bool = False
+    keys: tuple[KeySlot, ...] = ()
+
+    @property
+    def is_root(self) -> bool:
+        """True for the ``<root_account>`` row."""
+        return self.user == ROOT_ROW
+
+    @property
+    def active_keys(self) -> tuple[KeySlot, ...]:
+        """The slots that hold an active access key."""
+        return tuple(k for k in self.keys if k.active)
+
+
+def parse_credential_report(text: str) -> tuple[CredentialRow, ...]:
+    """The rows of a credential report's CSV text (pure); ValueError when it is not one.
+
+    Dates are ISO 8601; ``N/A``, ``no_information`` and ``not_supported`` read as
+    unknown (None). ``password_enabled`` is ``not_supported`` on the root row, read
+    as False (the root user always has a password; its use is not audited here).
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or not lines[0].strip():
+        raise ValueError("the credential report is empty")
+    reader = csv.DictReader(lines)
+    header = reader.fieldnames or []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ValueError(f"the credential report lacks the column(s) {', '.join(missing)}")
+    rows = []
+    for number, record in enumerate(reader, start=2):
+        try:
+            rows.append(_row(record))
+        except ValueError as error:
+            raise ValueError(f"credential report line {number}: {error}") from None
+    return tuple(rows)
+
+
+def _row(record: Mapping[str, str | None]) -> CredentialRow:
+    def text(column: str) -> str:
+        return (record.get(column) or "").strip()
+
+    return CredentialRow(
+        user=text("user"),
+        arn=text("arn"),
+        created=parse_report_date(text("user_creation_time")),
+        password_enabled=_flag(text("password_enabled")),
+        password_last_used=parse_report_date(text("password_last_used")),
+        password_last_changed=parse_report_date(text("password_last_changed")),
+        mfa_active=_flag(text("mfa_active")),
+        keys=tuple(
+            KeySlot(
+                slot=n,
+                active=_flag(text(f"access_key_{n}_active")),
+                last_rotated=parse_report_date(text(f"access_key_{n}_last_rotated")),
+                last_used=parse_report_date(text(f"access_key_{n}_last_used_date")),
+            )
+            for n in (1, 2)
+        ),
+    )
+
+
+def _flag(value: str) -> bool:
+    if value.lower() == "true":
+        return True
+    if value.lower() in ("false", "not_supported", "n/a", ""):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def parse_report_date(value: str) -> datetime | None:
+    """An ISO 8601 date of the report as an aware UTC datetime, None when unknown (pure)."""
+    if value in _NO_DATE:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a date: {value!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# --- findings -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveRule:
+    """One live check: its id, default level, when it fires and what to do."""
+
+    id: str
+    level: Level
+    fires_when: str
+    remedy: str
+
+
+LIVE_RULES: dict[str, LiveRule] = {
+    rule.id: rule
+    for rule in (
+        LiveRule(
+            "root-access-keys",
+            Level.CRITICAL,
+            "the root user has access keys (GetAccountSummary's AccountAccessKeysPresent, "
+            "or an active key in the report's root row)",
+            "delete the root user's access keys (sign in as root, Security credentials); "
+            "use IAM roles or users for programmatic access",
+        ),
+        LiveRule(
+            "root-no-mfa",
+            Level.HIGH,
+            "the root user has no MFA device (critical when `mfa.root: required`)",
+            "sign in as root and assign an MFA device, preferably a hardware key",
+        ),
+        LiveRule(
+            "console-user-no-mfa",
+            Level.HIGH,
+            "`mfa.console_users: required` and a user has a console password but no MFA device",
+            "have the user assign an MFA device, or delete the console password if it is not needed",
+        ),
+        LiveRule(
+            "access-key-too-old",
+            Level.MEDIUM,
+            "an active access key is older than `credentials.max_access_key_age_days`",
+            "rotate the key: create a new one, switch its users over, then deactivate and delete the old one",
+        ),
+        LiveRule(
+            "credential-unused",
+            Level.MEDIUM,
+            "a console password or active access key was not used for `credentials.max_unused_days` "
+            "(never used: counted from its creation)",
+            "deactivate the access key or delete the console password; "
+            "`credentials.stale_access_keys: deactivate` lets apply deactivate stale keys",
+        ),
+        LiveRule(
+            "multiple-active-keys",
+            Level.LOW,
+            "a user has two active access keys",
+            "finish the rotation: deactivate and delete the key no longer in use",
+        ),
+        LiveRule(
+            "no-password-policy",
+            Level.MEDIUM,
+            "the account has no password policy",
+            "declare `password_policy:` (minimum_length 14, reuse_prevention 24) and apply it",
+        ),
+    )
+}
+"""Every live finding drift reports, by id."""
+
+
+@dataclass(frozen=True)
+class LiveFinding:
+    """A drift finding about live credentials, the root user or the account."""
+
+    rule: str
+    level: Level
+    address: str
+    message: str
+    remedy: str
+    managed: bool | None = None
+    """For a user: whether this configuration manages it; None for root and the account."""
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Json]) -> LiveFinding:
+        """The inverse of :meth:`to_json`."""
+        managed = doc.get("managed")
+        return cls(
+            str(doc["rule"]),
+            Level(doc["level"]),
+            str(doc["address"]),
+            str(doc["message"]),
+            str(doc["remedy"]),
+            None if managed is None else bool(managed),
+        )
+
+    def to_json(self) -> dict[str, Json]:
+        """The finding's JSON form (``schemas/drift.schema.json``)."""
+        return {
+            "rule": self.rule,
+            "level": self.level.value,
+            "address": self.address,
+            "message": self.message,
+            "remedy": self.remedy,
+            "managed": self.managed,
+        }
+
+
+@dataclass(frozen=True)
+class AuditInput:
+    """Everything the live rules look at, read once by the shell."""
+
+    rows: Sequence[CredentialRow]
+    summary: Mapping[str, int]
+    """GetAccountSummary's SummaryMap."""
+    now: datetime
+    mfa: MfaSettings = field(default_factory=MfaSettings)
+    credentials: CredentialSettings = field(default_factory=CredentialSettings)
+    has_password_policy: bool = True
+    users: Mapping[str, bool] = field(default_factory=dict)
+    """Every live user (from the live read) → whether this configuration manages it.
+    Report rows of users missing here were deleted since the report was made."""
+    mfa_users: frozenset[str] = frozenset()
+    """Users a virtual MFA device is assigned to right now (ListVirtualMFADevices)."""
+    root_virtual_mfa: bool = False
+    """A virtual MFA device is assigned to the root user right now."""
+
+
+LiveCheck = Callable[[AuditInput], Iterable[LiveFinding]]
+
+
+def _finding(
+    rule_id: str, address: str, message: str, *, level: Level | None = None, managed: bool | None = None
+) -> LiveFinding:
+    rule = LIVE_RULES[rule_id]
+    return LiveFinding(rule_id, level or rule.level, address, message, rule.remedy, managed)
+
+
+def _root_row(inp: AuditInput) -> CredentialRow | None:
+    return next((r for r in inp.rows if r.is_root), None)
+
+
+def user_rows(inp: AuditInput) -> list[tuple[CredentialRow, bool]]:
+    """Report rows of users that exist live, with whether they are managed (pure).
+
+    The report can be up to four hours old on AWS: users deleted since are skipped,
+    users created since are not in it (and have no old credentials yet).
+    """
+    by_lower = {name.lower(): (name, managed) for name, managed in inp.users.items()}
+    out = []
+    for row in inp.rows:
+        if row.is_root:
+            continue
+        found = inp.users.get(row.user)
+        if found is None and row.user.lower() in by_lower:
+            found = by_lower[row.user.lower()][1]
+        if found is not None:
+            out.append((row, found))
+    return out
+
+
+def _days(delta: timedelta) -> str:
+    n = delta.days
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+def check_root_access_keys(inp: AuditInput) -> Iterable[LiveFinding]:
+    """root-access-keys: the summary's AccountAccessKeysPresent, or active keys in the root row."""
+    row = _root_row(inp)
+    active = len(row.active_keys) if row is not None else 0
+    if inp.summary.get("AccountAccessKeysPresent", 0) or active:
+        count = f"{active} active access key{'s' if active != 1 else ''}" if active else "access keys"
+        yield _finding("root-access-keys", ROOT_ADDRESS, f"the root user has {count}")
+
+
+def check_root_mfa(inp: AuditInput) -> Iterable[LiveFinding]:
+    """root-no-mfa: no source says the root user has MFA; critical when ``mfa.root: required``."""
+    row = _root_row(inp)
+    has_mfa = (
+        bool(inp.summary.get("AccountMFAEnabled", 0))
+        or inp.root_virtual_mfa
+        or (row is not None and row.mfa_active)
+    )
+    if not has_mfa:
+        required = inp.mfa.root == "required"
+        level = Level.CRITICAL if required else LIVE_RULES["root-no-mfa"].level
+        why = " (mfa.root: required)" if required else ""
+        yield _finding("root-no-mfa", ROOT_ADDRESS, f"the root user has no MFA device{why}", level=level)
+
+
+def check_console_mfa(inp: AuditInput) -> Iterable[LiveFinding]:
+    """console-user-no-mfa: with ``mfa.console_users: required``, a password and no MFA."""
+    if inp.mfa.console_users != "required":
+        return
+    for row, managed in user_rows(inp):
+        if row.password_enabled and not row.mfa_active and row.user not in inp.mfa_users:
+            yield _finding(
+                "console-user-no-mfa",
+                _user(row),
+                f"user {row.user} can sign in to the console without MFA (mfa.console_users: required)",
+                managed=managed,
+            )
+
+
+def check_key_age(inp: AuditInput) -> Iterable[LiveFinding]:
+    """access-key-too-old: an active key older than ``max_access_key_age_days``."""
+    limit = inp.credentials.max_access_key_age_days
+    if limit is None:
+        return
+    for row, managed in user_rows(inp):
+        for key in row.active_keys:
+            if key.last_rotated is not None and inp.now - key.last_rotated > timedelta(days=limit):
+                yield _finding(
+                    "access-key-too-old",
+                    _user(row),
+                    f"access key {key.slot} of user {row.user} is {_days(inp.now - key.last_rotated)} old "
+                    f"(created {_date(key.last_rotated)}; max_access_key_age_days: {limit})",
+                    managed=managed,
+                )
+
+
+def check_unused(inp: AuditInput) -> Iterable[LiveFinding]:
+    """credential-unused: a password or active key unused for ``max_unused_days``."""
+    limit = inp.credentials.max_unused_days
+    if limit is None:
+        return
+    for row, managed in user_rows(inp):
+        if row.password_enabled:
+            since = row.password_last_used or row.password_last_changed or row.created
+            if since is not None and inp.now - since > timedelta(days=limit):
+                what = (
+                    f"last used {_date(since)}"
+                    if row.password_last_used
+                    else f"never used since it was set {_date(since)}"
+                )
+                yield _finding(
+                    "credential-unused",
+                    _user(row),
+                    f"the console password of user {row.user} is unused for {_days(inp.now - since)} "
+                    f"({what}; max_unused_days: {limit})",
+                    managed=managed,
+                )
+        for key in row.active_keys:
+            idle = unused_for(key, inp.now)
+            if idle is not None and idle > timedelta(days=limit):
+                what = (
+                    f"last used {_date(key.last_used)}"
+                    if key.last_used
+                    else f"never used since it was created {_date(key.last_rotated)}"
+                )
+                yield _finding(
+                    "credential-unused",
+                    _user(row),
+                    f"access key {key.slot} of user {row.user} is unused for {_days(idle)} "
+                    f"({what}; max_unused_days: {limit})",
+                    managed=managed,
+                )
+
+
+def check_multiple_keys(inp: AuditInput) -> Iterable[LiveFinding]:
+    """multiple-active-keys: both key slots active."""
+    for row, managed in user_rows(inp):
+        if len(row.active_keys) > 1:
+            yield _finding(
+                "multiple-active-keys",
+                _user(row),
+                f"user {row.user} has {len(row.active_keys)} active access keys",
+                managed=managed,
+            )
+
+
+def check_password_policy(inp: AuditInput) -> Iterable[LiveFinding]:
+    """no-password-policy: GetAccountPasswordPolicy answered NoSuchEntity."""
+    if not inp.has_password_policy:
+        yield _finding(
+            "no-password-policy", ACCOUNT_ADDRESS, "the account has no password policy (IAM's defaults apply)"
+        )
+
+
+CHECKS: dict[str, LiveCheck] = {
+    "root-access-keys": check_root_access_keys,
+    "root-no-mfa": check_root_mfa,
+    "console-user-no-mfa": check_console_mfa,
+    "access-key-too-old": check_key_age,
+    "credential-unused": check_unused,
+    "multiple-active-keys": check_multiple_keys,
+    "no-password-policy": check_password_policy,
+}
+"""The function behind each rule of :data:`LIVE_RULES`."""
+
+
+def audit(inp: AuditInput) -> tuple[LiveFinding, ...]:
+    """Every live finding, most severe first, then by address and rule (pure)."""
+    findings = [f for check in CHECKS.values() for f in check(inp)]
+    return tuple(sorted(findings, key=lambda f: (-f.level.rank, f.address, f.rule, f.message)))
+
+
+def unused_for(key: KeySlot, now: datetime) -> timedelta | None:
+    """How long a key has gone unused: since its last use, or since its creation if never used."""
+    since = key.last_used or key.last_rotated
+    return None if since is None else now - since
+
+
+def _user(row: CredentialRow) -> str:
+    return str(Address(Kind.USER, row.user))
+
+
+def _date(when: datetime | None) -> str:
+    return when.date().isoformat() if when is not None else "unknown"
+
+
+# --- stale keys that apply deactivates ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListedKey:
+    """An access key as ListAccessKeys returns it."""
+
+    access_key_id: str
+    status: str
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class StaleKey:
+    """An active access key that ``stale_access_keys: deactivate`` sets Inactive."""
+
+    user: str
+    access_key_id: str
+    reason: str
+
+
+def stale_reason(key: KeySlot, credentials: CredentialSettings, now: datetime) -> str | None:
+    """Why an active key is stale, or None (pure).
+
+    Stale: older than ``max_access_key_age_days``, or unused for ``max_unused_days``.
+    """
+    if not key.active:
+        return None
+    age_limit, idle_limit = credentials.max_access_key_age_days, credentials.max_unused_days
+    if age_limit is not None and key.last_rotated is not None:
+        age = now - key.last_rotated
+        if age > timedelta(days=age_limit):
+            return f"{_days(age)} old (max_access_key_age_days: {age_limit})"
+    idle = unused_for(key, now)
+    if idle_limit is not None and idle is not None and idle > timedelta(days=idle_limit):
+        return f"unused for {_days(idle)} (max_unused_days: {idle_limit})"
+    return None
+
+
+def has_stale_key(row: CredentialRow, credentials: CredentialSettings, now: datetime) -> bool:
+    """True when the report shows a stale active key for ``row`` (pure)."""
+    return any(stale_reason(key, credentials, now) for key in row.keys)
+
+
+def match_slots(row: CredentialRow, listed: Sequence[ListedKey]) -> dict[str, KeySlot]:
+    """Which report slot describes each listed key, by access key id (pure).
+
+    The report names keys only by slot. A slot's ``last_rotated`` is the key's
+    CreateDate, so keys are matched on it to the second; keys left over (same
+    second, or created after the report) take the remaining slots in creation order.
+    """
+    slots = [k for k in row.keys if k.last_rotated is not None]
+    ordered = sorted(listed, key=lambda k: (k.created or datetime.min.replace(tzinfo=UTC), k.access_key_id))
+    matched: dict[str, KeySlot] = {}
+    for key in ordered:
+        if key.created is None:
+            continue
+        second = key.created.astimezone(UTC).replace(microsecond=0)
+        same = [s for s in slots if s.last_rotated == second]
+        if len(same) == 1:
+            matched[key.access_key_id] = same[0]
+            slots.remove(same[0])
+    for key in ordered:
+        if key.access_key_id not in matched and slots:
+            matched[key.access_key_id] = slots.pop(0)
+    return matched
+
+
+def stale_keys(
+    row: CredentialRow, listed: Sequence[ListedKey], credentials: CredentialSettings, now: datetime
+) -> list[StaleKey]:
+    """The listed keys of one user that are Active and stale (pure).
+
+    Age comes from ListAccessKeys' CreateDate (live); the last use from the
+    report slot the key matches. A key the report does not know yet is not stale.
+    """
+    matched = match_slots(row, listed)
+    out = []
+    for key in listed:
+        slot = matched.get(key.access_key_id)
+        if key.status != "Active" or slot is None:
+            continue
+        current = dataclasses.replace(slot, active=True, last_rotated=key.created or slot.last_rotated)
+        reason = stale_reason(current, credentials, now)
+        if reason is not None:
+            out.append(StaleKey(row.user, key.access_key_id, reason))
+    return out
+
+
+def deactivates(credentials: CredentialSettings) -> bool:
+    """True when apply deactivates stale keys: the setting is on and a limit is set."""
+    return credentials.stale_access_keys == DEACTIVATE and (
+        credentials.max_access_key_age_days is not None or credentials.max_unused_days is not None
+    )
+
+
+def deactivation_candidates(plan: Plan, declared_users: Iterable[str]) -> list[str]:
+    """Declared users whose keys apply may deactivate: not created, deleted or replaced by the plan."""
+    excluded = {
+        c.address.name.lower()
+        for c in plan.changes
+        if c.address.kind is Kind.USER and c.action is not Action.UPDATE
+    }
+    return sorted(name for name in declared_users if name.lower() not in excluded)
+
+
+def with_deactivations(plan: Plan, stale: Sequence[StaleKey]) -> Plan:
+    """``plan`` with an UpdateAccessKey(Status=Inactive) per stale key (pure).
+
+    A user that already has an update change gets the fields and calls added to it;
+    any other user gets an update change of its own. Keys are never deleted. The
+    plan's metadata records the keys, so that a saved plan can be checked later.
+    """
+    if not stale:
+        return plan
+    by_user: dict[str, list[StaleKey]] = {}
+    for key in stale:
+        by_user.setdefault(key.user, []).append(key)
+    changes = list(plan.changes)
+    for user, keys in sorted(by_user.items()):
+        keys = sorted(keys, key=lambda k: k.access_key_id)
+        fields = tuple(FieldDiff(f"access_keys.{k.access_key_id}", "Active", "Inactive") for k in keys)
+        calls = tuple(
+            ApiCall(
+                "UpdateAccessKey",
+                {"UserName": user, "AccessKeyId": k.access_key_id, "Status": "Inactive"},
+                Phase.UPDATE,
+                note=k.reason,
+            )
+            for k in keys
+        )
+        before_keys = {k.access_key_id: "Active" for k in keys}
+        after_keys = {k.access_key_id: "Inactive" for k in keys}
+        address = Address(Kind.USER, user)
+        index = next(
+            (i for i, c in enumerate(changes) if c.address.key == address.key and c.action is Action.UPDATE),
+            None,
+        )
+        if index is None:
+            changes.append(
+                Change(
+                    address,
+                    Action.UPDATE,
+                    {"name": user, "access_keys": before_keys},
+                    {"name": user, "access_keys": after_keys},
+                    DEACTIVATION_REASON,
+                    fields,
+                    calls,
+                )
+            )
+        else:
+            old = changes[index]
+            changes[index] = dataclasses.replace(
+                old,
+                before={**(old.before or {}), "access_keys": before_keys},
+                after={**(old.after or {}), "access_keys": after_keys},
+                fields=old.fields + fields,
+                api_calls=old.api_calls + calls,
+            )
+    metadata = {**plan.metadata, "stale_access_keys": stale_key_ids(stale)}
+    return dataclasses.replace(plan, changes=sort_changes(changes), metadata=metadata)
+
+
+def stale_key_ids(stale: Iterable[StaleKey]) -> list[str]:
+    """``USER/ACCESS_KEY_ID`` of each stale key, sorted: what a saved plan is checked against."""
+    return sorted(f"{k.user}/{k.access_key_id}" for k in stale)
+
+
+# --- the drift report -----------------------------------------------------------------
+
+
+def level_counts(findings: Iterable[LiveFinding]) -> dict[str, int]:
+    """Findings per level, most severe first, every level present (pure)."""
+    counts = {level.value: 0 for level in reversed(Level)}
+    for f in findings:
+        counts[f.level.value] += 1
+    return counts
+
+
+def summary_line(changes: int, counts: Mapping[str, int], failing: int, fail_on: Level) -> str:
+    """Exactly one summary line for a drift report (pure)."""
+    total = sum(counts.values())
+    if changes == 0 and total == 0:
+        return "No drift. Live IAM matches the configuration and no live findings."
+    by_level = ", ".join(f"{n} {level}" for level, n in counts.items() if n)
+    found = f"{total} live finding{'s' if total != 1 else ''}" + (f" ({by_level})" if by_level else "")
+    if changes == 0 and failing == 0:
+        return (
+            f"No drift at --fail-on {fail_on}. Live IAM matches the configuration; {found} below {fail_on}."
+        )
+    return f"Drift: {changes} change{'s' if changes != 1 else ''}, {found}."
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """What ``drift`` found: the plan, the live findings and the threshold that fails."""
+
+    plan: Plan
+    findings: tuple[LiveFinding, ...] = ()
+    fail_on: Level = Level.LOW
+    report_generated: str = ""
+    """When AWS generated the credential report that was read (ISO 8601), "" if unknown."""
+
+    @property
+    def failing(self) -> tuple[LiveFinding, ...]:
+        """The live findings at or above ``fail_on``."""
+        return tuple(f for f in self.findings if f.level.rank >= self.fail_on.rank)
+
+    @property
+    def drifted(self) -> bool:
+        """True when apply would change something or a live finding reaches ``fail_on``."""
+        return bool(self.plan.changes) or bool(self.failing)
+
+    def to_json(self) -> dict[str, Json]:
+        """The report's JSON form, described by ``schemas/drift.schema.json``."""
+        counts = level_counts(self.findings)
+        plan_summary = self.plan.summary
+        changes = len(self.plan.changes)
+        return {
+            "format_version": FORMAT_VERSION,
+            "account_id": self.plan.account_id,
+            "stack": self.plan.stack,
+            "plan": self.plan.to_json(),
+            "live_findings": [f.to_json() for f in self.findings],
+            "credential_report": {"generated_time": self.report_generated},
+            "summary": {
+                "drift": self.drifted,
+                "changes": changes,
+                "add": plan_summary.add,
+                "change": plan_summary.change,
+                "destroy": plan_summary.destroy,
+                "live_findings": len(self.findings),
+                "levels": counts,
+                "fail_on": self.fail_on.value,
+                "failing_findings": len(self.failing),
+            },
+            "summary_line": summary_line(changes, counts, len(self.failing), self.fail_on),
+        }
