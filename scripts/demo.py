@@ -1,8 +1,8 @@
 """`make demo`: iamstate's main job on examples/ against a local IAM endpoint.
 
-Starts a local IAM endpoint on 127.0.0.1 (with AWS's delete rules enforced), then: validate, plan, apply, an empty
-re-plan, an out-of-band change that plan catches, an apply that puts it back, and
-stops the endpoint.
+Starts a local IAM endpoint on 127.0.0.1 (with AWS's delete rules enforced), then:
+validate, plan, apply, an empty re-plan, a clean drift check, an out-of-band change
+that drift catches, the apply that puts it back, and stops the endpoint.
 """
 
 from __future__ import annotations
@@ -45,17 +45,23 @@ def main() -> None:
         iamstate(env, "plan", EXAMPLES, "--detailed-exitcode", expect=2)
         iamstate(env, "apply", EXAMPLES, "--auto-approve")
         iamstate(env, "plan", EXAMPLES, "--detailed-exitcode", expect=0)
+        # A well-kept account: the root user has MFA (the local endpoint reports none by default).
+        endpoint.root_mfa = True
+        iamstate(env, "drift", EXAMPLES, expect=0)
 
-        banner("out of band: someone attaches AdministratorAccess to developers and adds a user by hand")
+        banner(
+            "out of band: someone attaches AdministratorAccess to developers and adds a console user by hand"
+        )
         iam = endpoint.client("iam")
         iam.attach_group_policy(
             GroupName="developers", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
         )
         iam.create_user(UserName="temp-contractor")
         iam.create_access_key(UserName="temp-contractor")
-        iamstate(env, "plan", EXAMPLES, "--detailed-exitcode", expect=2)
+        iam.create_login_profile(UserName="temp-contractor", Password="Temp-Contractor-2026!")
+        iamstate(env, "drift", EXAMPLES, expect=2)
         iamstate(env, "apply", EXAMPLES, "--auto-approve")
-        iamstate(env, "plan", EXAMPLES, "--detailed-exitcode", expect=0)
+        iamstate(env, "drift", EXAMPLES, expect=0)
     print("\nLocal IAM endpoint stopped. Demo complete.")
 
 
