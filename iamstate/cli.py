@@ -103,6 +103,20 @@ def _setup(log_format: LogFormat, verbose: int, no_color: bool) -> bool:
     return color
 
 
+def _aws_setup(
+    log_format: LogFormat,
+    verbose: int,
+    no_color: bool,
+    profile: str | None,
+    endpoint_url: str | None,
+    fmt: Format,
+    out: Path | None = None,
+) -> tuple[AwsOptions, OutputOptions]:
+    """Logging, colour, AWS and output options shared by every AWS-facing command."""
+    color = _setup(log_format, verbose, no_color)
+    return AwsOptions(profile, endpoint_url), OutputOptions(fmt.value, color, out)
+
+
 def _finish(run: object, out: Path | None = None) -> None:
     """Run a command thunk, print its result, write ``--out``, exit with its code."""
     try:
@@ -164,9 +178,7 @@ def plan(
     no_color: NoColorOpt = False,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
-    color = _setup(log_format, verbose, no_color)
-    aws = AwsOptions(profile, endpoint_url)
-    output = OutputOptions(fmt.value, color, out)
+    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     _finish(
         lambda: commands.plan(
             path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
@@ -210,9 +222,7 @@ def apply(
     no_color: NoColorOpt = False,
 ) -> None:
     """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
-    color = _setup(log_format, verbose, no_color)
-    aws = AwsOptions(profile, endpoint_url)
-    output = OutputOptions(fmt.value, color, out)
+    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
     _finish(
         lambda: commands.apply(
@@ -256,9 +266,7 @@ def drift(
     no_color: NoColorOpt = False,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
-    color = _setup(log_format, verbose, no_color)
-    aws = AwsOptions(profile, endpoint_url)
-    output = OutputOptions(fmt.value, color, out)
+    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     _finish(lambda: commands.drift(path, aws, output, fail_on=fail_on.value), out)
 
 
@@ -327,9 +335,14 @@ def import_command(
     no_color: NoColorOpt = False,
 ) -> None:
     """Write YAML for the owned part of the live account, so that plan on it shows no changes."""
-    color = _setup(log_format, verbose, no_color)
-    aws = AwsOptions(profile, endpoint_url)
-    output = OutputOptions("json" if fmt is Format.json else "text", color)
+    aws, output = _aws_setup(
+        log_format,
+        verbose,
+        no_color,
+        profile,
+        endpoint_url,
+        Format.json if fmt is Format.json else Format.text,
+    )
     _finish(
         lambda: commands.import_(
             out,

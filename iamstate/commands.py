@@ -391,11 +391,11 @@ def apply(
     from iamstate.aws.write import Boto3Executor
 
     started = time.monotonic()
+    saved = _load_saved_plan(options.saved_plan) if options.saved_plan is not None else None
     clients = connect(aws, max_pool=max(10, options.parallelism + 2))
     loaded, live, fresh = make_plan(path, clients, allow_mass_delete=options.allow_mass_delete)
     the_plan = fresh
-    if options.saved_plan is not None:
-        saved = _load_saved_plan(options.saved_plan)
+    if saved is not None:
         reasons = stale_reasons(saved, loaded.config, live)
         if saved.metadata.get("stale_access_keys") != fresh.metadata.get("stale_access_keys"):
             reasons.append("the stale access keys to deactivate changed since the plan was made")

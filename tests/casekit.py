@@ -1,6 +1,7 @@
 """Planner case folders: ``tests/cases/<name>/`` with ``config.yaml``, ``live.json`` and the
-expected plan (``expected.json`` and ``expected.txt``), or ``expected_error.txt`` for cases
-that must fail. Regenerate with ``make cases`` and review the diff."""
+expected plan (``expected.json``, ``expected.txt`` and the pull-request markdown
+``expected.md``), or ``expected_error.txt`` for cases that must fail. Regenerate with
+``make cases`` and review the diff."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from iamstate import policy
 from iamstate.config import load_config
 from iamstate.diff import build_plan
 from iamstate.errors import IamstateError
+from iamstate.render.markdown import render_markdown
 from iamstate.render.text import render_text
 from iamstate.rules import RuleInput, apply_waivers, run_rules
 from iamstate.statefile import live_from_json
@@ -61,10 +63,11 @@ def write_expected(name: str) -> None:
     """(Re)write a case's expected files from the current code."""
     folder = CASES / name
     doc, text = run_case(name)
-    for stale in ("expected.json", "expected.txt", "expected_error.txt"):
+    for stale in ("expected.json", "expected.txt", "expected.md", "expected_error.txt"):
         (folder / stale).unlink(missing_ok=True)
     if doc is None:
         (folder / "expected_error.txt").write_text(text)
     else:
         (folder / "expected.json").write_text(json.dumps(doc, indent=2) + "\n")
         (folder / "expected.txt").write_text(text)
+        (folder / "expected.md").write_text(render_markdown(doc))

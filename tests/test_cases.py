@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from iamstate.render.markdown import render_markdown
 from tests.casekit import CASES, case_names, run_case
 
 
@@ -20,6 +21,7 @@ def test_case(name: str) -> None:
     assert doc is not None, f"{name}: unexpected error: {text}"
     assert doc == json.loads((folder / "expected.json").read_text())
     assert text == (folder / "expected.txt").read_text()
+    assert render_markdown(doc) == (folder / "expected.md").read_text()
 
 
 def test_there_are_cases_for_every_kind_and_action() -> None:

@@ -346,3 +346,54 @@ def test_require_mfa_groups_get_the_force_mfa_policy(strict_iam: StrictIam, work
         }
         assert ("iamstate-force-mfa" in attached) == bool(group.get("require_mfa")), group["name"]
     assert_converged(strict_iam, work)
+
+
+def test_a_file_that_is_not_a_saved_plan_is_refused_before_any_call(
+    strict_iam: StrictIam, work: Path
+) -> None:
+    (work / "notes.json").write_text('{"hello": "world"}')
+    result = run_cli(strict_iam, work, "apply", "iam", "--plan", "notes.json", "--auto-approve")
+    assert result.returncode == 1
+    assert "is not a plan written by `iamstate plan --out`" in result.stderr
+    assert strict_iam.calls() == []
+
+
+def test_ctrl_c_stops_new_calls_reports_and_the_rerun_converges(strict_iam: StrictIam, work: Path) -> None:
+    strict_iam.configure(latency=0.15)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "iamstate",
+            "apply",
+            "iam",
+            "--auto-approve",
+            "--parallelism",
+            "2",
+            "--no-color",
+        ],
+        cwd=work,
+        env=strict_iam.env(os.environ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(strict_iam.writes()) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 1, stdout + stderr
+    assert "Stopping: no new calls will start" in stderr
+    assert "Apply interrupted" in stdout and "Run apply again" in stdout
+    written = len(strict_iam.writes())
+    time.sleep(0.5)
+    assert len(strict_iam.writes()) == written, "no call may start after apply returned"
+    assert written < 30
+
+    strict_iam.configure()
+    result = run_cli(strict_iam, work, "apply", "iam", "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_converged(strict_iam, work)

@@ -30,15 +30,11 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
         f"**{doc['summary_line']}**",
         "",
     ]
-    destructive = [c for c in changes if c["action"] in ("delete", "replace")]
-    if destructive:
-        out.append("> [!WARNING]")
-        out.append("> This plan deletes or replaces IAM entities. Review them before applying:")
-        out.append(">")
-        for c in destructive:
-            reason = f": {_escape(str(c['reason']))}" if c.get("reason") else ""
-            out.append(f"> - `{SYMBOLS[c['action']]}` `{c['address']}`{reason}")
-        out.append("")
+    out.extend(
+        destructive_banner(
+            changes, "This plan deletes or replaces IAM entities. Review them before applying:"
+        )
+    )
     if findings:
         out.append("#### Findings")
         out.append("")
@@ -89,6 +85,18 @@ def change_details(change: Mapping[str, Json]) -> list[str]:
 def escape(text: str) -> str:
     """``text`` with markdown's special characters escaped, for tables and prose (pure)."""
     return _escape(text)
+
+
+def destructive_banner(changes: list[Mapping[str, Json]], lead: str) -> list[str]:
+    """A GitHub warning callout listing every delete and replace, or nothing (pure)."""
+    destructive = [c for c in changes if c["action"] in ("delete", "replace")]
+    if not destructive:
+        return []
+    out = ["> [!WARNING]", f"> {lead}", ">"]
+    for c in destructive:
+        reason = f": {_escape(str(c['reason']))}" if c.get("reason") else ""
+        out.append(f"> - `{SYMBOLS[c['action']]}` `{c['address']}`{reason}")
+    return [*out, ""]
 
 
 def _finding(finding: Mapping[str, Json]) -> str:

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 from iamstate.model import Json
 from iamstate.render.json import render_json
-from iamstate.render.markdown import access_section, change_details, escape, finding_item
-from iamstate.render.text import SYMBOLS, access_lines, change_lines, finding_lines, paint
+from iamstate.render.markdown import access_section, change_details, destructive_banner, escape, finding_item
+from iamstate.render.text import header_line, paint, plan_body_lines
 
 LEVEL_STYLE = {"critical": "bold red", "high": "bold red", "medium": "bold yellow", "low": "bold cyan"}
 UNMANAGED_NOTE = "not managed by this configuration"
@@ -33,28 +33,11 @@ def render_report_text(doc: Mapping[str, Json], *, color: bool) -> str:
     """The report as text: the plan's changes and findings as ``plan`` shows them, then the
     live findings, then exactly one summary line (pure)."""
     plan = doc.get("plan") or {}
-    changes = list(plan.get("changes") or [])
-    findings = list(plan.get("findings") or [])
     live = list(doc.get("live_findings") or [])
     out: list[str] = []
-    if changes or findings or live:
-        out.append(
-            paint(
-                f'iamstate drift for account {doc.get("account_id", "")} (stack "{doc.get("stack", "")}")',
-                "bold",
-                color=color,
-            )
-        )
-        out.append("")
-    for change in changes:
-        out.extend(line.painted(color=color) for line in change_lines(change))
-        out.append("")
-    access = access_lines((plan.get("metadata") or {}).get("access_summary") or [], color=color)
-    if access:
-        out.extend([*access, ""])
-    for finding in findings:
-        out.extend(finding_lines(finding, color=color))
-        out.append("")
+    if plan.get("changes") or plan.get("findings") or live:
+        out += [header_line("drift", doc, color=color), ""]
+    out += plan_body_lines(plan, color=color)
     if live:
         out.append(paint("Live findings:", "bold", color=color))
         for finding in live:
@@ -96,15 +79,7 @@ def render_report_markdown(doc: Mapping[str, Json]) -> str:
         for f in severe:
             out.append(f"> - **{f['level']}** `{f['rule']}` `{f['address']}`: {escape(str(f['message']))}")
         out.append("")
-    destructive = [c for c in changes if c["action"] in ("delete", "replace")]
-    if destructive:
-        out.append("> [!WARNING]")
-        out.append("> Applying the configuration deletes or replaces IAM entities:")
-        out.append(">")
-        for c in destructive:
-            reason = f": {escape(str(c['reason']))}" if c.get("reason") else ""
-            out.append(f"> - `{SYMBOLS[c['action']]}` `{c['address']}`{reason}")
-        out.append("")
+    out.extend(destructive_banner(changes, "Applying the configuration deletes or replaces IAM entities:"))
     if live:
         out.append("#### Live findings")
         out.append("")

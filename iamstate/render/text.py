@@ -83,29 +83,33 @@ class Line:
 
 def render_text(doc: Mapping[str, Json], *, color: bool) -> str:
     """The plan as Terraform-style text, ending in exactly one summary line (pure)."""
-    changes = list(doc.get("changes") or [])
-    findings = list(doc.get("findings") or [])
     out: list[str] = []
-    if changes or findings:
-        out.append(
-            paint(
-                f'iamstate plan for account {doc.get("account_id", "")} (stack "{doc.get("stack", "")}")',
-                "bold",
-                color=color,
-            )
-        )
-        out.append("")
-    for change in changes:
-        out.extend(line.painted(color=color) for line in change_lines(change))
-        out.append("")
-    summary = access_lines((doc.get("metadata") or {}).get("access_summary") or [], color=color)
-    if summary:
-        out.extend([*summary, ""])
-    for finding in findings:
-        out.extend(finding_lines(finding, color=color))
-        out.append("")
+    if doc.get("changes") or doc.get("findings"):
+        out += [header_line("plan", doc, color=color), ""]
+    out += plan_body_lines(doc, color=color)
     out.append(paint(str(doc["summary_line"]), "bold", color=color))
     return "\n".join(out) + "\n"
+
+
+def header_line(command: str, doc: Mapping[str, Json], *, color: bool) -> str:
+    """``iamstate COMMAND for account ID (stack "NAME")`` (pure)."""
+    text = f'iamstate {command} for account {doc.get("account_id", "")} (stack "{doc.get("stack", "")}")'
+    return paint(text, "bold", color=color)
+
+
+def plan_body_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
+    """A plan's change blocks, access summary and findings, each followed by a blank line (pure)."""
+    out: list[str] = []
+    for change in plan.get("changes") or []:
+        out.extend(line.painted(color=color) for line in change_lines(change))
+        out.append("")
+    summary = access_lines((plan.get("metadata") or {}).get("access_summary") or [], color=color)
+    if summary:
+        out.extend([*summary, ""])
+    for finding in plan.get("findings") or []:
+        out.extend(finding_lines(finding, color=color))
+        out.append("")
+    return out
 
 
 def access_lines(summary: list[Mapping[str, Json]], *, color: bool) -> list[str]:
