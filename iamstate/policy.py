@@ -41,9 +41,9 @@ _ACTION_FIELDS = ("Action", "NotAction")
 _RESOURCE_FIELDS = ("Resource", "NotResource")
 _PRINCIPAL_FIELDS = ("Principal", "NotPrincipal")
 
-# Key order for humans in pretty(); keys not listed follow in sorted order.
-_DOCUMENT_KEY_ORDER = ("Version", "Id", "Statement")
-_STATEMENT_KEY_ORDER = (
+DOCUMENT_KEYS = ("Version", "Id", "Statement")
+"""The keys IAM's policy grammar allows at the top of a document, in the order people read them."""
+STATEMENT_KEYS = (
     "Sid",
     "Effect",
     "Principal",
@@ -54,6 +54,8 @@ _STATEMENT_KEY_ORDER = (
     "NotResource",
     "Condition",
 )
+"""The keys IAM's policy grammar allows in a statement, in the order people read them
+(pretty() puts any other key after these, sorted)."""
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
@@ -79,7 +81,7 @@ def normalize(document: Json) -> Json:
             out[key] = sorted((_normalize_statement(s) for s in statements), key=_sort_key)
         else:
             out[key] = _canonical_json(value)
-    return _ordered(out, _DOCUMENT_KEY_ORDER)
+    return _ordered(out, DOCUMENT_KEYS)
 
 
 def equivalent(a: Json, b: Json) -> bool:
@@ -177,7 +179,7 @@ def _normalize_statement(statement: Json) -> Json:
             continue  # an empty Sid says nothing: the same as no Sid
         else:
             out[key] = _canonical_json(value)
-    return _ordered(out, _STATEMENT_KEY_ORDER)
+    return _ordered(out, STATEMENT_KEYS)
 
 
 def _normalize_action(action: Json) -> Json:
@@ -278,12 +280,10 @@ def _pretty_order(document: Json) -> Json:
     document = _canonical_json(document)
     if not isinstance(document, dict):
         return document
-    out = _ordered(document, _DOCUMENT_KEY_ORDER)
+    out = _ordered(document, DOCUMENT_KEYS)
     statements = out.get("Statement")
     if isinstance(statements, dict):
-        out["Statement"] = _ordered(statements, _STATEMENT_KEY_ORDER)
+        out["Statement"] = _ordered(statements, STATEMENT_KEYS)
     elif isinstance(statements, list):
-        out["Statement"] = [
-            _ordered(s, _STATEMENT_KEY_ORDER) if isinstance(s, dict) else s for s in statements
-        ]
+        out["Statement"] = [_ordered(s, STATEMENT_KEYS) if isinstance(s, dict) else s for s in statements]
     return out

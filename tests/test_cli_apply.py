@@ -15,27 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.cli import run_iamstate as run_cli
 from tests.support.credentials import user_with_every_credential
 from tests.support.strict import StrictIam
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-
-
-def run_cli(
-    strict: StrictIam, cwd: Path, *args: str, stdin: int | None = subprocess.DEVNULL
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a pipeline would: no terminal, environment pointing at the strict layer."""
-    return subprocess.run(
-        [sys.executable, "-m", "iamstate", *args],
-        cwd=cwd,
-        env=strict.env(os.environ),
-        stdin=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def assert_converged(strict: StrictIam, cwd: Path, path: str = "iam") -> None:

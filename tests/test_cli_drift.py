@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from collections import Counter
 from importlib import resources
@@ -23,6 +21,7 @@ from referencing import Registry, Resource
 
 from iamstate.aws.audit import read_credential_report
 from iamstate.errors import AwsError
+from tests.support.cli import run_iamstate as run_cli
 from tests.support.strict import StrictIam
 
 ACCOUNT = "123456789012"
@@ -75,20 +74,6 @@ def _schema_validator() -> jsonschema.Draft202012Validator:
 
 
 VALIDATOR = _schema_validator()
-
-
-def run_cli(strict: StrictIam, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a pipeline would: no terminal, environment pointing at the strict layer."""
-    return subprocess.run(
-        [sys.executable, "-m", "iamstate", *args],
-        cwd=cwd,
-        env=strict.env(os.environ),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def drift_in_every_format(

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +48,7 @@ from iamstate.model import (
     address_of,
 )
 from iamstate.plan import Action, Finding, Phase, Severity
+from tests.support.cli import run_iamstate as run_cli
 from tests.support.strict import StrictIam
 
 ACCOUNT = "123456789012"
@@ -250,19 +248,6 @@ def build_lived_in_account(strict: StrictIam) -> None:
 def read_live(strict: StrictIam, scope: Scope | None = None) -> LiveAccount:
     clients = connect(AwsOptions(endpoint_url=strict.endpoint))
     return read_for_import(clients.iam, clients.sts, scope or Scope())
-
-
-def run_cli(strict: StrictIam, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "iamstate", *args],
-        cwd=cwd,
-        env=strict.env(os.environ),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def texts(result: ImportResult) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import threading
 import time
@@ -14,12 +13,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.retries.standard import ExponentialBackoff
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from moto.iam.responses import IamResponse
 
+from tests.support.credentials import certificate_pem
 from tests.support.moto_server import LocalIam
 from tests.support.strict import StrictIam
 
@@ -54,23 +50,6 @@ def error_of(call: Callable[[], object]) -> tuple[str, int]:
         call()
     response: Any = caught.value.response
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def certificate_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def create_policy(iam: Any, name: str = "p") -> str:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from iamstate import catalog
 from iamstate.model import Address, DesiredConfig, Json, Kind, ManagedPolicy
 from iamstate.plan import Finding, Severity
+from iamstate.policy import DOCUMENT_KEYS, STATEMENT_KEYS
 from iamstate.rules import Rule, RuleInput, location, named, register
 from iamstate.rules.escalation import METHODS, RHINO, Method
 from iamstate.rules.statements import (
@@ -40,18 +41,6 @@ TRUST_SIZE_LIMIT = 2048
 """Characters of a role trust policy, whitespace not counted (IAM's default quota)."""
 
 VERSIONS = ("2012-10-17", "2008-10-17")
-_DOCUMENT_KEYS = ("Version", "Id", "Statement")
-_STATEMENT_KEYS = (
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-)
 CONDITION_OPERATORS = (
     "StringEquals",
     "StringNotEquals",
@@ -146,7 +135,7 @@ def malformed(document: Json, kind: str) -> list[str]:
     """
     if not isinstance(document, Mapping):
         return ["is not a JSON object"]
-    problems = [f"has the unknown key '{key}'" for key in document if key not in _DOCUMENT_KEYS]
+    problems = [f"has the unknown key '{key}'" for key in document if key not in DOCUMENT_KEYS]
     version = _text(document.get("Version"))
     if "Version" not in document:
         problems.append('has no Version (write Version: "2012-10-17")')
@@ -177,7 +166,7 @@ def malformed(document: Json, kind: str) -> list[str]:
 
 def _statement_problems(statement: Mapping[str, Json], kind: str) -> Iterator[str]:
     for key in statement:
-        if key not in _STATEMENT_KEYS:
+        if key not in STATEMENT_KEYS:
             yield f"unknown key '{key}'"
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
