@@ -50,7 +50,7 @@ from benchmarks.synthetic import READ_ONLY_ACCESS, Shape, config
 from iamstate.apply import apply_plan
 from iamstate.aws.read import AUTHORIZATION_DETAILS_FILTER, PAGE_SIZE
 from iamstate.aws.write import Boto3Executor
-from iamstate.commands import AwsOptions, Clients, connect, make_plan, read_live
+from iamstate.commands.shared import AwsOptions, Clients, connect, make_plan, read_live
 from iamstate.config import load_config
 from iamstate.diff import build_plan
 from iamstate.plan import Plan

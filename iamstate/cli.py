@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -12,12 +12,18 @@ from typing import Annotated
 
 import typer
 
-from iamstate import __version__, commands, logs
+from iamstate import __version__, logs
 from iamstate.apply import ProgressEvent
-from iamstate.commands import ApplyOptions, AwsOptions, CommandResult, ExitCode, OutputOptions
-from iamstate.errors import ConfigError, IamstateError, Refused
+from iamstate.commands import apply as apply_cmd
+from iamstate.commands import drift as drift_cmd
+from iamstate.commands import import_ as import_cmd
+from iamstate.commands import plan as plan_cmd
+from iamstate.commands import validate as validate_cmd
+from iamstate.commands.apply import ApplyOptions
+from iamstate.commands.shared import AwsOptions, CommandResult, OutputOptions
+from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused
 from iamstate.plan import Plan
-from iamstate.render import should_color
+from iamstate.render.json import render_json
 from iamstate.render.text import finding_lines
 
 app = typer.Typer(
@@ -97,6 +103,20 @@ def main_callback(
     """Keep an AWS account's IAM in the state a Git repository declares."""
 
 
+def should_color(no_color_flag: bool, stream: object) -> bool:
+    """True when output to ``stream`` may use colour: no ``--no-color``, no ``NO_COLOR``
+    (any non-empty value, see no-color.org) and ``stream`` is a terminal."""
+    if no_color_flag or os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return False
+    try:
+        return bool(isatty())
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
 def _setup(log_format: LogFormat, verbose: int, no_color: bool) -> bool:
     color = should_color(no_color, sys.stdout)
     logs.configure(log_format.value, verbose, color=should_color(no_color, sys.stderr))
@@ -141,7 +161,7 @@ def _finish(run: object, out: Path | None = None) -> None:
         typer.echo(message, err=True)
     if out is not None and result.document is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result.document, indent=2) + "\n")
+        out.write_text(render_json(result.document))
     raise typer.Exit(int(result.exit_code))
 
 
@@ -156,7 +176,7 @@ def validate(
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
     output = OutputOptions("json" if fmt is Format.json else "text", color)
-    _finish(lambda: commands.validate(path, output))
+    _finish(lambda: validate_cmd.validate(path, output))
 
 
 @app.command()
@@ -180,7 +200,7 @@ def plan(
     """Diff the config against live IAM (read only) and print what apply would change."""
     aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     _finish(
-        lambda: commands.plan(
+        lambda: plan_cmd.plan(
             path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
         ),
         out,
@@ -225,7 +245,7 @@ def apply(
     aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
     _finish(
-        lambda: commands.apply(
+        lambda: apply_cmd.apply(
             path,
             aws,
             output,
@@ -267,7 +287,7 @@ def drift(
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
-    _finish(lambda: commands.drift(path, aws, output, fail_on=fail_on.value), out)
+    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), out)
 
 
 def _confirm() -> bool:
@@ -344,7 +364,7 @@ def import_command(
         Format.json if fmt is Format.json else Format.text,
     )
     _finish(
-        lambda: commands.import_(
+        lambda: import_cmd.import_(
             out,
             aws,
             output,

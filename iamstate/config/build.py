@@ -44,8 +44,6 @@ from iamstate.model import (
     entity_arn,
     policy_arn,
 )
-from iamstate.plan import Finding
-from iamstate.rules.trust import mfa_finding
 
 SECTIONS = ("account", "scope", "password_policy", "mfa", "credentials")
 """Top-level keys that may appear in one file only."""
@@ -118,8 +116,7 @@ class Builder:
         self.broken = broken
         self.partition = partition
         self.diagnostics: list[Diagnostic] = []
-        self.findings: list[Finding] = []
-        """Safety findings that need what only the YAML says (trust-mfa-missing)."""
+        self.require_mfa: set[Address] = set()
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
         self.sources: dict[Address, SourceLocation] = {}
@@ -208,6 +205,7 @@ class Builder:
             sources=dict(self.sources),
             exceptions=dict(self.exceptions),
             documents_raw=dict(self.documents_raw),
+            require_mfa=frozenset(self.require_mfa),
             files=tuple([f.name for f in self.files] + self.document_files),
         )
 
@@ -465,7 +463,7 @@ class Builder:
             self.sources[address] = d.at("instance_profile")
 
     def _check_require_mfa(self, d: Declared, trust: Json) -> None:
-        """``require_mfa`` next to a full ``trust:`` document: every AWS-principal statement needs MFA."""
+        """``require_mfa`` next to a full ``trust:`` document: recorded for trust-mfa-missing."""
         if not d.data.get("require_mfa"):
             return
         if "trusted" in d.data:
@@ -475,9 +473,7 @@ class Builder:
                 "with trusted:, write require_mfa: true inside trusted:",
             )
             return
-        finding = mfa_finding(str(d.address), trust, str(d.at("name")))
-        if finding is not None:
-            self.findings.append(finding)
+        self.require_mfa.add(d.address)
 
     def _trust(self, d: Declared) -> Json:
         """The role's trust policy as written (substituted), from ``trust`` or ``trusted``."""

@@ -12,28 +12,26 @@ from __future__ import annotations
 
 import datetime
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
-from iamstate.config import LoadedConfig, load_config
+from iamstate.commands.shared import AwsOptions, Clients, CommandResult, OutputOptions, connect, read_account
+from iamstate.config import LoadedConfig, config_files, load_config
 from iamstate.diff import build_plan
-from iamstate.errors import ConfigError, ConflictError, IamstateError, Refused
+from iamstate.errors import ConfigError, ConflictError, ExitCode, IamstateError
 from iamstate.importer import FILES, ImportedFiles, render_import, unexpected_changes, waivers_for
-from iamstate.model import DEFAULT_STACK, DesiredConfig, Json, Kind, LiveAccount, Scope, State
-from iamstate.ownership import owns_path_and_name
+from iamstate.model import DEFAULT_STACK, Json, Kind, LiveAccount, Scope
 from iamstate.plan import Finding
-from iamstate.rules import RULES, RuleInput, apply_waivers, run_rules
-
-if TYPE_CHECKING:
-    from iamstate.commands import AwsOptions
+from iamstate.render.json import render_json
+from iamstate.render.results import import_text
+from iamstate.rules import RuleInput, run_rules
 
 log = structlog.get_logger()
-
-ROOT_RULE = "root-credentials-in-use"
 
 
 @dataclass(frozen=True)
@@ -44,18 +42,8 @@ class ImportResult:
     entities: dict[str, int]
     warnings: list[str] = field(default_factory=list)
 
-    def render_text(self) -> str:
-        """The human summary: one line per file, the warnings, and a closing line."""
-        lines = [f"  wrote {path}" for path in self.files]
-        lines += [f"  warning: {warning}" for warning in self.warnings]
-        described = ", ".join(f"{kind}: {n}" for kind, n in self.entities.items() if n)
-        lines.append(f"Imported {described or 'no entities'} into {len(self.files)} file(s).")
-        if self.warnings:
-            lines.append("Review the warnings, then run `iamstate plan` on the directory.")
-        return "\n".join(lines) + "\n"
-
     def to_json(self) -> dict[str, Json]:
-        """The result as JSON values."""
+        """The result as JSON values (:func:`iamstate.render.results.import_text` shows it)."""
         return {
             "format_version": "1",
             "files": [str(path) for path in self.files],
@@ -64,27 +52,30 @@ class ImportResult:
         }
 
 
+def import_(
+    out_dir: Path,
+    aws: AwsOptions,
+    output: OutputOptions,
+    *,
+    paths: tuple[str, ...],
+    ignore: tuple[str, ...],
+    stack: str,
+    force: bool,
+) -> CommandResult:
+    """Write the owned part of the live account as YAML that plans as no changes."""
+    started = time.monotonic()
+    result = import_account(out_dir, aws, scope=Scope(paths, ignore), stack=stack, force=force)
+    doc = result.to_json()
+    log.info("import.done", command="import", out=str(out_dir), seconds=round(time.monotonic() - started, 3))
+    return CommandResult(ExitCode.OK, render_json(doc) if output.fmt == "json" else import_text(doc), doc)
+
+
 def read_for_import(iam: Any, sts: Any, scope: Scope) -> LiveAccount:
     """Read the whole live account; refuses (exit 3) before reading IAM when the caller is root.
 
     There is no configuration yet, so there is no account id to check against.
     """
-    from iamstate.aws.read import read_account
-
-    def check_identity(account_id: str, caller_arn: str) -> None:
-        probe = LiveAccount(State(), account_id, caller_arn=caller_arn)
-        rule = RULES[ROOT_RULE]
-        assert rule.check is not None
-        root = list(rule.check(RuleInput(DesiredConfig(State()), probe)))
-        if root:
-            raise Refused("refused: iamstate does not run as the root user", root)
-
-    return read_account(
-        iam,
-        sts,
-        owns_policy=lambda path, name: owns_path_and_name(scope, path, name),
-        check_identity=check_identity,
-    )
+    return read_account(Clients(iam, sts), scope, None)
 
 
 def run_import(
@@ -146,19 +137,10 @@ def import_account(
 
     The directory is checked before anything is read, so a refusal costs no API call.
     """
-    from iamstate.commands import connect
-
     scope = scope or Scope()
     _check_out_dir(out_dir, force)
     clients = connect(aws)
     live = read_for_import(clients.iam, clients.sts, scope)
-    log.info(
-        "aws.read",
-        account=live.account_id,
-        api_calls=dict(live.api_calls),
-        total_calls=sum(live.api_calls.values()),
-        entities=len(live.state),
-    )
     return run_import(out_dir, live=live, scope=scope, stack=stack, force=force)
 
 
@@ -190,8 +172,7 @@ def _load(rendered: ImportedFiles, partition: str) -> LoadedConfig:
 
 
 def _findings(loaded: LoadedConfig) -> list[Finding]:
-    exceptions = {str(a): dict(e) for a, e in loaded.config.exceptions.items()}
-    return apply_waivers(loaded.findings, exceptions) + run_rules(RuleInput(loaded.config), live=False)
+    return run_rules(RuleInput(loaded.config, loaded=loaded.findings), live=False)
 
 
 def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:
@@ -209,7 +190,5 @@ def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:
 
 
 def _other_yaml(out_dir: Path, written: list[Path]) -> list[str]:
-    from iamstate.config import config_files
-
     ours = {p.resolve() for p in written}
     return [str(p.relative_to(out_dir)) for p in config_files(out_dir) if p.resolve() not in ours]

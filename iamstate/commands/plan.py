@@ -1,0 +1,33 @@
+"""``iamstate plan``: diff the config against live IAM (read only) and render the plan."""
+
+from __future__ import annotations
+
+import time
+
+from iamstate.commands.shared import (
+    AwsOptions,
+    CommandResult,
+    OutputOptions,
+    connect,
+    log_done,
+    make_plan,
+    plan_exit_code,
+)
+from iamstate.render import render
+
+
+def plan(
+    path: str,
+    aws: AwsOptions,
+    output: OutputOptions,
+    *,
+    detailed_exitcode: bool = False,
+    allow_mass_delete: bool = False,
+) -> CommandResult:
+    """Diff the config against live IAM and render the plan."""
+    started = time.monotonic()
+    _, live, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
+    doc = the_plan.to_json()
+    log_done("plan", live, the_plan, started)
+    code = plan_exit_code(the_plan, changes_exit=detailed_exitcode and not the_plan.summary.empty)
+    return CommandResult(code, render(doc, output.fmt, color=output.color), doc)
