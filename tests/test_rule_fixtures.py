@@ -92,7 +92,9 @@ def run_live_case(case: Path) -> tuple[LiveFinding, ...]:
 def test_every_rule_has_fixtures_that_fire_and_that_stay_quiet() -> None:
     registered = set(RULES) | set(LIVE_RULES)
     folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()}
-    assert folders == registered, f"no rule for {folders - registered}; no fixtures for {registered - folders}"
+    assert folders == registered, (
+        f"no rule for {folders - registered}; no fixtures for {registered - folders}"
+    )
     for rule in sorted(registered):
         for side in SIDES:
             found = cases(rule, side)
