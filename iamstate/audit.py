@@ -79,9 +79,6 @@ class Level(StrEnum):
     HIGH = "high"
     CRITICAL = "critical"
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def rank(self) -> int:
         """0 for low up to 3 for critical."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -123,18 +125,37 @@ def _setup(log_format: LogFormat, verbose: int, no_color: bool) -> bool:
     return color
 
 
-def _aws_setup(
-    log_format: LogFormat,
-    verbose: int,
-    no_color: bool,
-    profile: str | None,
-    endpoint_url: str | None,
-    fmt: Format,
-    out: Path | None = None,
+def _aws_options(
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    fmt: FormatOpt = Format.text,
+    out: OutOpt = None,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
 ) -> tuple[AwsOptions, OutputOptions]:
-    """Logging, colour, AWS and output options shared by every AWS-facing command."""
+    """The options every AWS-facing command takes: logging and colour set up, AWS and output options."""
     color = _setup(log_format, verbose, no_color)
     return AwsOptions(profile, endpoint_url), OutputOptions(fmt.value, color, out)
+
+
+def aws_command(func: Callable[..., None]) -> Callable[..., None]:
+    """A command that takes the options of :func:`_aws_options` after its own, and is called
+    with the ``aws`` and ``output`` options they make (``output.out`` is ``--out``)."""
+    own = [
+        p
+        for p in inspect.signature(func, eval_str=True).parameters.values()
+        if p.name not in ("aws", "output")
+    ]
+    shared = inspect.signature(_aws_options, eval_str=True).parameters
+
+    @functools.wraps(func)
+    def command(**options: Any) -> None:
+        aws, output = _aws_options(**{name: options.pop(name) for name in shared})
+        func(aws=aws, output=output, **options)
+
+    command.__signature__ = inspect.Signature([*own, *shared.values()])  # type: ignore[attr-defined]
+    return command
 
 
 def _finish(run: object, out: Path | None = None) -> None:
@@ -180,12 +201,11 @@ def validate(
 
 
 @app.command()
+@aws_command
 def plan(
+    aws: AwsOptions,
+    output: OutputOptions,
     path: PathArg = ".",
-    profile: ProfileOpt = None,
-    endpoint_url: EndpointOpt = None,
-    fmt: FormatOpt = Format.text,
-    out: OutOpt = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -193,22 +213,21 @@ def plan(
         ),
     ] = False,
     allow_mass_delete: MassDeleteOpt = False,
-    log_format: LogFormatOpt = LogFormat.console,
-    verbose: VerboseOpt = 0,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
-    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     _finish(
         lambda: plan_cmd.plan(
             path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
         ),
-        out,
+        output.out,
     )
 
 
 @app.command()
+@aws_command
 def apply(
+    aws: AwsOptions,
+    output: OutputOptions,
     path: PathArg = ".",
     saved_plan: Annotated[
         Path | None,
@@ -233,16 +252,8 @@ def apply(
         ),
     ] = 120.0,
     allow_mass_delete: MassDeleteOpt = False,
-    profile: ProfileOpt = None,
-    endpoint_url: EndpointOpt = None,
-    fmt: FormatOpt = Format.text,
-    out: OutOpt = None,
-    log_format: LogFormatOpt = LogFormat.console,
-    verbose: VerboseOpt = 0,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
-    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
     _finish(
         lambda: apply_cmd.apply(
@@ -254,7 +265,7 @@ def apply(
             interactive=sys.stdin.isatty(),
             progress=progress_bar,
         ),
-        out,
+        output.out,
     )
 
 
@@ -268,7 +279,10 @@ class FailOn(StrEnum):
 
 
 @app.command()
+@aws_command
 def drift(
+    aws: AwsOptions,
+    output: OutputOptions,
     path: PathArg = ".",
     fail_on: Annotated[
         FailOn,
@@ -277,17 +291,9 @@ def drift(
             help="Exit 2 for live findings of this level or above (low: any finding); changes always do.",
         ),
     ] = FailOn.low,
-    profile: ProfileOpt = None,
-    endpoint_url: EndpointOpt = None,
-    fmt: FormatOpt = Format.text,
-    out: OutOpt = None,
-    log_format: LogFormatOpt = LogFormat.console,
-    verbose: VerboseOpt = 0,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
-    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
-    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), out)
+    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
 
 
 def _confirm() -> bool:
@@ -355,14 +361,8 @@ def import_command(
     no_color: NoColorOpt = False,
 ) -> None:
     """Write YAML for the owned part of the live account, so that plan on it shows no changes."""
-    aws, output = _aws_setup(
-        log_format,
-        verbose,
-        no_color,
-        profile,
-        endpoint_url,
-        Format.json if fmt is Format.json else Format.text,
-    )
+    text_or_json = Format.json if fmt is Format.json else Format.text
+    aws, output = _aws_options(profile, endpoint_url, text_or_json, None, log_format, verbose, no_color)
     _finish(
         lambda: import_cmd.import_(
             out,

@@ -7,7 +7,7 @@ Pure: no boto3, typer or file I/O. The drift report has its own renderers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from iamstate.model import Json
 from iamstate.render.json import render_json
@@ -17,15 +17,27 @@ from iamstate.render.text import render_text
 FORMATS = ("text", "markdown", "json")
 """The values ``--format`` accepts."""
 
-__all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_text"]
+__all__ = ["FORMATS", "render", "render_as", "render_json", "render_markdown", "render_text"]
 
 
 def render(doc: Mapping[str, Json], fmt: str, *, color: bool) -> str:
     """The plan's JSON form ``doc`` in output format ``fmt``; ValueError for an unknown format."""
+    return render_as(doc, fmt, text=lambda d: render_text(d, color=color), markdown=render_markdown)
+
+
+def render_as(
+    doc: Mapping[str, Json],
+    fmt: str,
+    *,
+    text: Callable[[Mapping[str, Json]], str],
+    markdown: Callable[[Mapping[str, Json]], str],
+) -> str:
+    """``doc`` in output format ``fmt``, by the given text and markdown renderers (JSON is the
+    document itself); ValueError for an unknown format."""
     if fmt == "text":
-        return render_text(doc, color=color)
+        return text(doc)
     if fmt == "markdown":
-        return render_markdown(doc)
+        return markdown(doc)
     if fmt == "json":
         return render_json(doc)
     raise ValueError(f"unknown output format {fmt!r}; expected one of: {', '.join(FORMATS)}")

@@ -149,26 +149,26 @@ class Walk:
         """The subject for an entity of the config, named ``name`` (its own name by default)."""
         return Subject(str(address), name or named(address), self.location(address), words)
 
-    def _document(self, address: Address, kind: str, normalized: Json) -> Document:
-        return Document(address, kind, self.config.documents_raw.get(address, normalized), normalized)
+    def _documents(self, kind: Kind) -> tuple[Document, ...]:
+        """The document of each declared entity of ``kind``: a policy's, or a role's trust policy."""
+        out = []
+        for resource in self.config.state.of_kind(kind):
+            assert isinstance(resource, (ManagedPolicy, Role))
+            address = Address(kind, resource.name)
+            normalized = resource.document if isinstance(resource, ManagedPolicy) else resource.trust
+            written = self.config.documents_raw.get(address, normalized)
+            out.append(Document(address, "policy" if kind is Kind.POLICY else "trust", written, normalized))
+        return tuple(out)
 
     @functools.cached_property
     def policies(self) -> tuple[Document, ...]:
         """Every managed policy the config declares (the force-MFA policy it generates too)."""
-        out = []
-        for resource in self.config.state.of_kind(Kind.POLICY):
-            assert isinstance(resource, ManagedPolicy)
-            out.append(self._document(Address(Kind.POLICY, resource.name), "policy", resource.document))
-        return tuple(out)
+        return self._documents(Kind.POLICY)
 
     @functools.cached_property
     def trusts(self) -> tuple[Document, ...]:
         """Every role's trust policy."""
-        out = []
-        for resource in self.config.state.of_kind(Kind.ROLE):
-            assert isinstance(resource, Role)
-            out.append(self._document(Address(Kind.ROLE, resource.name), "trust", resource.trust))
-        return tuple(out)
+        return self._documents(Kind.ROLE)
 
     @functools.cached_property
     def granting(self) -> tuple[Document, ...]:
@@ -260,65 +260,78 @@ class LoaderRule(ConfigRule):
         return iter(())
 
 
-class DocumentRule(ConfigRule):
-    """Target: every policy document and trust policy as written. Subject: ``policy 'p'``;
+class _DocumentsRule(ConfigRule):
+    """Targets made of policy documents."""
+
+    @abstractmethod
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        """The documents of the target."""
+
+
+class _WholeDocumentRule(_DocumentsRule):
+    """Targets that hand ``check`` one document at a time. Subject: ``policy 'p'``, ``role 'r'``;
     the template may say ``{document}`` (``document`` or ``trust policy``)."""
 
     @abstractmethod
     def check(self, document: Document, data: RuleInput) -> Found: ...
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
-        for document in (*walk.policies, *walk.trusts):
+        for document in self.documents(walk):
             yield walk.subject(document.address, document=document.noun), self.check(document, walk.data)
 
 
-class GrantingPolicyRule(ConfigRule):
-    """Target: each managed policy that grants access, whole. Subject: ``policy 'p'``."""
+class _StatementRule(_DocumentsRule):
+    """Targets that hand ``check`` one statement at a time. Subject: ``policy 'p' statement 2
+    (Sid Foo)``, ``role 'r' trust statement 1``."""
 
-    @abstractmethod
-    def check(self, policy: Document, data: RuleInput) -> Found: ...
-
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
-        for document in walk.granting:
-            yield walk.subject(document.address), self.check(document, walk.data)
-
-
-class GrantingStatementRule(ConfigRule):
-    """Target: each statement of a managed policy that grants access.
-    Subject: ``policy 'p' statement 2 (Sid Foo)``."""
+    part: ClassVar[str] = ""
+    """What comes between the entity and the statement in the subject (``trust``)."""
 
     @abstractmethod
     def check(self, statement: Statement, data: RuleInput) -> Found: ...
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
-        for document in walk.granting:
+        for document in self.documents(walk):
             for statement in document.statements:
-                name = f"{named(document.address)} {statement.label}"
+                name = " ".join(filter(None, (named(document.address), self.part, statement.label)))
                 yield walk.subject(document.address, name), self.check(statement, walk.data)
 
 
-class TrustPolicyRule(ConfigRule):
-    """Target: each role's trust policy, whole. Subject: ``role 'r'``."""
+class DocumentRule(_WholeDocumentRule):
+    """Target: every policy document and trust policy, as written."""
 
-    @abstractmethod
-    def check(self, trust: Document, data: RuleInput) -> Found: ...
-
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
-        for document in walk.trusts:
-            yield walk.subject(document.address), self.check(document, walk.data)
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return (*walk.policies, *walk.trusts)
 
 
-class TrustStatementRule(ConfigRule):
-    """Target: each statement of each role's trust policy. Subject: ``role 'r' trust statement 1``."""
+class GrantingPolicyRule(_WholeDocumentRule):
+    """Target: each managed policy that grants access, whole."""
 
-    @abstractmethod
-    def check(self, statement: Statement, data: RuleInput) -> Found: ...
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.granting
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
-        for document in walk.trusts:
-            for statement in document.statements:
-                name = f"{named(document.address)} trust {statement.label}"
-                yield walk.subject(document.address, name), self.check(statement, walk.data)
+
+class GrantingStatementRule(_StatementRule):
+    """Target: each statement of a managed policy that grants access."""
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.granting
+
+
+class TrustPolicyRule(_WholeDocumentRule):
+    """Target: each role's trust policy, whole."""
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.trusts
+
+
+class TrustStatementRule(_StatementRule):
+    """Target: each statement of each role's trust policy."""
+
+    part = "trust"
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.trusts
 
 
 class EntityRule(ConfigRule):
@@ -414,14 +427,23 @@ class LiveRule(Rule):
                 )
 
 
-class RootRule(LiveRule):
-    """Target: the root user (the summary, the report's root row, its virtual MFA)."""
+class AccountRule(LiveRule):
+    """Target: the account as a whole; findings at ``account``."""
+
+    address: ClassVar[str] = ACCOUNT_ADDRESS
 
     @abstractmethod
     def check(self, inp: AuditInput) -> Found: ...
 
     def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
-        yield Subject(ROOT_ADDRESS), self.check(inp)
+        yield Subject(self.address), self.check(inp)
+
+
+class RootRule(AccountRule):
+    """Target: the root user (the summary, the report's root row, its virtual MFA); findings at
+    ``account.root``."""
+
+    address = ROOT_ADDRESS
 
 
 class UserRule(LiveRule):
@@ -433,16 +455,6 @@ class UserRule(LiveRule):
     def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
         for row, managed in user_rows(inp):
             yield Subject(str(Address(Kind.USER, row.user)), managed=managed), self.check(row, inp)
-
-
-class AccountRule(LiveRule):
-    """Target: the account as a whole."""
-
-    @abstractmethod
-    def check(self, inp: AuditInput) -> Found: ...
-
-    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
-        yield Subject(ACCOUNT_ADDRESS), self.check(inp)
 
 
 # --- the engine --------------------------------------------------------------------------
