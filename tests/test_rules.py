@@ -7,6 +7,10 @@ on the fixtures in tests/rules/<rule id>/.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,3 +204,54 @@ def test_validate_does_not_run_the_plan_time_rules(tmp_path: Path) -> None:
 def test_findings_are_json_values(tmp_path: Path) -> None:
     for f in run(tmp_path, granted(allow("*"), allow("s3:*"))):
         json.dumps(f.to_json())
+
+
+# --- the catalogue: a rule is one file ------------------------------------------------------
+
+NEW_RULE = '''"""``no-tags``: a test rule (pure)."""
+
+from iamstate.model import Kind, Resource
+from iamstate.plan import Severity
+from iamstate.rules.base import EntityRule, Found, RuleInput
+
+
+class NoTags(EntityRule):
+    id = "no-tags"
+    severity = Severity.WARNING
+    waivable = True
+    order = 399
+    kinds = (Kind.GROUP, Kind.USER, Kind.ROLE)
+    summary = "an entity has no tags"
+    remedy = "tag it"
+    source = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html"
+
+    def check(self, entity: Resource, data: RuleInput) -> Found:
+        if not getattr(entity, "tags", None):
+            yield "has no tags"
+'''
+
+
+def test_adding_a_rule_file_is_enough(tmp_path: Path) -> None:
+    package = Path(__file__).resolve().parent.parent / "iamstate"
+    shutil.copytree(package, tmp_path / "iamstate", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "iamstate" / "rules" / "attach" / "no_tags.py").write_text(NEW_RULE)
+    (tmp_path / "main.yaml").write_text("groups:\n  - name: admins\n")
+    code = (
+        "from iamstate.config import load_config\n"
+        "from iamstate.rules import RULES, RuleInput, run_rules\n"
+        "from iamstate.rules.table import table\n"
+        "config = load_config('main.yaml').config\n"
+        "print(list(RULES).index('no-tags') == list(RULES).index('user-direct-policy') + 1)\n"
+        "print([f.message for f in run_rules(RuleInput(config), live=False)])\n"
+        "print('| `no-tags` | warning | yes | an entity has no tags |' in table())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True", "[\"group 'admins' has no tags\"]", "True"]
