@@ -43,7 +43,9 @@ def best(repeats: int, run: Callable[[], list[Finding]]) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--roles", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     changes = build_plan(desired, live).changes
 
     offline = best(args.repeats, lambda: run_rules(RuleInput(desired, loaded=loaded.findings), live=False))
-    at_plan = best(args.repeats, lambda: run_rules(RuleInput(desired, live, changes, loaded.findings), live=True))
+    at_plan = best(
+        args.repeats, lambda: run_rules(RuleInput(desired, live, changes, loaded.findings), live=True)
+    )
     print(f"entities: {len(desired.state)} ({shape.roles} roles, {shape.policies} policies, ", end="")
     print(f"{shape.users} users, {shape.groups} groups); planned changes: {len(changes)}")
     print(f"rules as validate runs them: {offline[0]:.3f} s, {offline[1]} findings")
