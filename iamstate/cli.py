@@ -270,6 +270,36 @@ def drift(
     _finish(lambda: commands.drift(path, aws, output, fail_on=fail_on.value), out)
 
 
+class ForCommand(StrEnum):
+    """The commands whose permissions ``iamstate permissions`` prints."""
+
+    plan = "plan"
+    apply = "apply"
+    drift = "drift"
+
+
+class PolicyFormat(StrEnum):
+    """Forms of a policy document."""
+
+    json = "json"
+    yaml = "yaml"
+
+
+@app.command()
+def permissions(
+    for_command: Annotated[
+        ForCommand, typer.Option("--for", help="The command to run with the policy: plan, apply or drift.")
+    ],
+    path: PathArg = ".",
+    fmt: Annotated[
+        PolicyFormat,
+        typer.Option("--format", help="json: the policy document; yaml: a policies: entry for the config."),
+    ] = PolicyFormat.json,
+) -> None:
+    """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
+    _finish(lambda: commands.permissions(path, for_command.value, fmt.value))
+
+
 def _confirm() -> bool:
     answer = typer.prompt(
         "\nDo you want to perform these actions? Only 'yes' will be accepted to approve",

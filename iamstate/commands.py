@@ -510,3 +510,12 @@ def import_(
     log.info("import.done", command="import", out=str(out_dir), seconds=round(time.monotonic() - started, 3))
     text = _json(doc) if output.fmt == "json" else result.render_text()
     return CommandResult(ExitCode.OK, text if text.endswith("\n") else text + "\n", doc)
+
+
+def permissions(path: str, command: str, fmt: str) -> CommandResult:
+    """The least IAM policy iamstate needs to run ``command`` on the config (no AWS)."""
+    from iamstate.permissions import as_json, as_yaml, least_policy
+
+    document = least_policy(load_config(path).config, command)
+    text = as_yaml(document, command) if fmt == "yaml" else as_json(document)
+    return CommandResult(ExitCode.OK, text, document)

@@ -32,6 +32,7 @@ PURE = [
     "render/markdown.py",
     "render/report.py",
     "audit.py",
+    "permissions.py",
 ]
 FORBIDDEN_MODULES = {"boto3", "botocore", "typer", "moto", "os", "pathlib", "shutil", "subprocess", "io"}
 FORBIDDEN_CALLS = {"open"}
