@@ -7,8 +7,7 @@ configuration into a policy document:
 
 - actions without a resource type (GetAccountAuthorizationDetails, the credential
   report, the account password policy) are granted on ``*``, as IAM requires;
-- everything else is granted on the ARNs under ``scope.paths`` only (and on
-  ``iamstate-force-mfa``, which lives at ``/``); ``iam:PassRole``, which
+- everything else is granted on the ARNs under ``scope.paths`` only; ``iam:PassRole``, which
   AddRoleToInstanceProfile needs, only on the declared roles that an instance
   profile holds;
 - writes on what iamstate tags (policies, roles, users, instance profiles) carry
@@ -35,7 +34,6 @@ import yaml
 from iamstate import catalog
 from iamstate.audit import deactivates
 from iamstate.calls import TAGGABLE
-from iamstate.config.documents import FORCE_MFA_POLICY
 from iamstate.model import STACK_TAG, DesiredConfig, InstanceProfile, Json, Kind, Role
 
 COMMANDS = ("plan", "apply", "drift")
@@ -270,11 +268,7 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
             for role in config.state.of_kind(Kind.ROLE)
             if isinstance(role, Role) and role.name.lower() in held
         )
-    prefixes = path_prefixes(config.scope.paths)
-    arns = [_arn(grant.resource, f"{prefix}*") for prefix in prefixes]
-    if grant.resource == "policy" and "/" not in prefixes:
-        arns.append(_arn("policy", f"/{FORCE_MFA_POLICY}"))
-    return arns
+    return [_arn(grant.resource, f"{prefix}*") for prefix in path_prefixes(config.scope.paths)]
 
 
 def _sid(resource_type: str, *, read: bool, condition: Mapping[str, Json] | None, passes: bool) -> str:
