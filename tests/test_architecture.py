@@ -31,6 +31,7 @@ PURE = [
     "render/json.py",
     "render/markdown.py",
     "render/report.py",
+    "render/sarif.py",
     "audit.py",
     "permissions.py",
 ]
