@@ -22,6 +22,7 @@ from tests.support.authorize import Account, allows, denied_calls, resolve
 from tests.support.cli import run_iamstate as run_cli
 from tests.support.credentials import user_with_every_credential
 from tests.support.strict import StrictIam
+from tests.test_cli_apply import by_name, edit
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "iamstate"
@@ -251,16 +252,6 @@ def _record(strict: StrictIam, work: Path, command: str, *args: str, expect: int
     ]
 
 
-def _edit(path: Path, change: object) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)  # type: ignore[operator]
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def _named(items: list[dict[str, object]], name: str) -> dict[str, object]:
-    return next(item for item in items if item["name"] == name)
-
-
 def test_the_policies_allow_every_call_plan_apply_and_drift_make(
     strict_iam: StrictIam, tmp_path: Path
 ) -> None:
@@ -281,25 +272,25 @@ def test_the_policies_allow_every_call_plan_apply_and_drift_make(
         d["roles"].append(
             {"name": "adopted", "description": "new", "trusted": {"services": ["ec2.amazonaws.com"]}}
         )
-        web = _named(d["roles"], "web-server")
+        web = by_name(d["roles"], "web-server")
         web["instance_profile"] = False
-        _named(d["roles"], "lambda-app")["path"] = "/app/v2/"  # a replace
-        ci = _named(d["roles"], "ci-deploy")
+        by_name(d["roles"], "lambda-app")["path"] = "/app/v2/"  # a replace
+        ci = by_name(d["roles"], "ci-deploy")
         del ci["permissions_boundary"]
         ci["tags"] = {"tier": "deploy"}
 
     def policies(d: dict) -> None:  # type: ignore[type-arg]
-        reports = _named(d["policies"], "reports-read")
+        reports = by_name(d["policies"], "reports-read")
         reports["document"]["Statement"][0]["Action"].append("s3:GetObjectVersion")  # type: ignore[index]
         reports["tags"] = {"team": "analytics"}
 
     def users(d: dict) -> None:  # type: ignore[type-arg]
         d["users"] = [u for u in d["users"] if u["name"] != "carol"]
-        _named(d["users"], "bob")["path"] = "/people/"
-        _named(d["users"], "bob")["permissions_boundary"] = "dev-boundary"
+        by_name(d["users"], "bob")["path"] = "/people/"
+        by_name(d["users"], "bob")["permissions_boundary"] = "dev-boundary"
 
     def groups(d: dict) -> None:  # type: ignore[type-arg]
-        _named(d["groups"], "read-only")["path"] = "/readers/"
+        by_name(d["groups"], "read-only")["path"] = "/readers/"
 
     def account(d: dict) -> None:  # type: ignore[type-arg]
         d["password_policy"]["max_age_days"] = 60
@@ -311,7 +302,7 @@ def test_the_policies_allow_every_call_plan_apply_and_drift_make(
         ("groups.yaml", groups),
         ("account.yaml", account),
     ]:
-        _edit(iam_dir / name, change)
+        edit(iam_dir / name, change)
     assert _record(strict_iam, tmp_path, "apply", "--auto-approve") == []
     made = set(strict_iam.operations())
     for operation in (

@@ -54,6 +54,17 @@ def three_findings(root: Path) -> Path:
     return config
 
 
+def validate_sarif(cwd: Path, path: str) -> subprocess.CompletedProcess[str]:
+    """``iamstate validate PATH --format sarif`` run in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "iamstate", "validate", path, "--format", "sarif"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def validate_schema(log: dict[str, object]) -> None:
     jsonschema.Draft4Validator(SCHEMA).validate(log)
 
@@ -83,13 +94,7 @@ EXPECTED = [
 
 def test_validate_sarif_is_valid_and_names_the_three_regions(tmp_path: Path) -> None:
     three_findings(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "iamstate", "validate", "iam config", "--format", "sarif"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = validate_sarif(tmp_path, "iam config")
     assert result.returncode == 3, result.stderr  # the unwaived error still refuses
     log = json.loads(result.stdout)
     validate_schema(log)
@@ -113,26 +118,14 @@ def test_validate_sarif_is_valid_and_names_the_three_regions(tmp_path: Path) -> 
 
 def test_uris_are_relative_to_the_working_directory(tmp_path: Path) -> None:
     config = three_findings(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "iamstate", "validate", str(config.resolve()), "--format", "sarif"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = validate_sarif(tmp_path, str(config.resolve()))
     assert regions(json.loads(result.stdout)) == EXPECTED
 
 
 def test_sarif_tools_reads_the_findings_and_their_places(tmp_path: Path) -> None:
     three_findings(tmp_path)
     sarif = tmp_path / "iamstate.sarif"
-    result = subprocess.run(
-        [sys.executable, "-m", "iamstate", "validate", "iam config", "--format", "sarif"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = validate_sarif(tmp_path, "iam config")
     sarif.write_text(result.stdout)
     summary = subprocess.run(
         [str(SARIF_TOOL), "summary", str(sarif)], capture_output=True, text=True, check=True
@@ -156,13 +149,7 @@ def test_sarif_tools_reads_the_findings_and_their_places(tmp_path: Path) -> None
 
 def test_a_clean_config_gives_a_valid_log_without_results(tmp_path: Path) -> None:
     (tmp_path / "iam.yaml").write_text('account: {id: "123456789012"}\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "iamstate", "validate", "iam.yaml", "--format", "sarif"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = validate_sarif(tmp_path, "iam.yaml")
     assert result.returncode == 0
     log = json.loads(result.stdout)
     validate_schema(log)
