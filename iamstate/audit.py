@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from iamstate.kinds import sort_changes
+from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
 from iamstate.model import (
     PASSWORD_POLICY_ADDRESS,
     Address,
@@ -39,7 +41,7 @@ from iamstate.model import (
     MfaSettings,
 )
 from iamstate.ownership import Standing, standing
-from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan, sort_changes
+from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan
 
 FORMAT_VERSION = "1"
 ROOT_ROW = "<root_account>"
@@ -249,6 +251,8 @@ class AuditInput:
     """Users a virtual MFA device is assigned to right now (ListVirtualMFADevices)."""
     root_virtual_mfa: bool = False
     """A virtual MFA device is assigned to the root user right now."""
+    saml_providers: Sequence[SamlProvider] = ()
+    """The account's SAML providers, as read live (with their metadata's expiry)."""
 
     @property
     def root_row(self) -> CredentialRow | None:
@@ -281,6 +285,7 @@ def audit_input(
         users=users,
         mfa_users=mfa_users,
         root_virtual_mfa=root_virtual_mfa,
+        saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import os
@@ -19,6 +20,7 @@ from iamstate.apply import ProgressEvent
 from iamstate.commands import apply as apply_cmd
 from iamstate.commands import drift as drift_cmd
 from iamstate.commands import import_ as import_cmd
+from iamstate.commands import permissions as permissions_cmd
 from iamstate.commands import plan as plan_cmd
 from iamstate.commands import validate as validate_cmd
 from iamstate.commands.apply import ApplyOptions
@@ -44,6 +46,15 @@ class Format(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
+
+
+class FindingsFormat(StrEnum):
+    """Output formats of the commands whose findings code scanning can show."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
 
 
 class LogFormat(StrEnum):
@@ -139,23 +150,34 @@ def _aws_options(
     return AwsOptions(profile, endpoint_url), OutputOptions(fmt.value, color, out)
 
 
-def aws_command(func: Callable[..., None]) -> Callable[..., None]:
-    """A command that takes the options of :func:`_aws_options` after its own, and is called
-    with the ``aws`` and ``output`` options they make (``output.out`` is ``--out``)."""
-    own = [
-        p
-        for p in inspect.signature(func, eval_str=True).parameters.values()
-        if p.name not in ("aws", "output")
-    ]
+def aws_command(
+    formats: type[StrEnum] = Format,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command that takes the options of :func:`_aws_options` after its own (``--format``
+    one of ``formats``), and is called with the ``aws`` and ``output`` options they make
+    (``output.out`` is ``--out``)."""
     shared = inspect.signature(_aws_options, eval_str=True).parameters
+    fmt = Annotated[formats, typer.Option("--format", help="Output format on stdout.")]  # type: ignore[valid-type]
+    options = [
+        p.replace(annotation=fmt, default=formats("text")) if p.name == "fmt" else p for p in shared.values()
+    ]
 
-    @functools.wraps(func)
-    def command(**options: Any) -> None:
-        aws, output = _aws_options(**{name: options.pop(name) for name in shared})
-        func(aws=aws, output=output, **options)
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p
+            for p in inspect.signature(func, eval_str=True).parameters.values()
+            if p.name not in ("aws", "output")
+        ]
 
-    command.__signature__ = inspect.Signature([*own, *shared.values()])  # type: ignore[attr-defined]
-    return command
+        @functools.wraps(func)
+        def command(**values: Any) -> None:
+            aws, output = _aws_options(**{name: values.pop(name) for name in shared})
+            func(aws=aws, output=output, **values)
+
+        command.__signature__ = inspect.Signature([*own, *options])  # type: ignore[attr-defined]
+        return command
+
+    return decorate
 
 
 def _finish(run: object, out: Path | None = None) -> None:
@@ -180,6 +202,9 @@ def _finish(run: object, out: Path | None = None) -> None:
         sys.stdout.write(result.stdout)
     for message in result.messages:
         typer.echo(message, err=True)
+    for path, text in result.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     if out is not None and result.document is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_json(result.document))
@@ -189,23 +214,31 @@ def _finish(run: object, out: Path | None = None) -> None:
 @app.command()
 def validate(
     path: PathArg = ".",
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[
+        FindingsFormat, typer.Option("--format", help="Output format on stdout (markdown prints text).")
+    ] = FindingsFormat.text,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
 ) -> None:
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
-    output = OutputOptions("json" if fmt is Format.json else "text", color)
+    output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
     _finish(lambda: validate_cmd.validate(path, output))
 
 
 @app.command()
-@aws_command
+@aws_command(formats=FindingsFormat)
 def plan(
     aws: AwsOptions,
     output: OutputOptions,
     path: PathArg = ".",
+    sarif_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--sarif-out", help="Also write the findings as SARIF 2.1.0 to this file.", dir_okay=False
+        ),
+    ] = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -215,6 +248,7 @@ def plan(
     allow_mass_delete: MassDeleteOpt = False,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
+    output = dataclasses.replace(output, sarif_out=sarif_out)
     _finish(
         lambda: plan_cmd.plan(
             path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
@@ -224,7 +258,7 @@ def plan(
 
 
 @app.command()
-@aws_command
+@aws_command()
 def apply(
     aws: AwsOptions,
     output: OutputOptions,
@@ -279,7 +313,7 @@ class FailOn(StrEnum):
 
 
 @app.command()
-@aws_command
+@aws_command()
 def drift(
     aws: AwsOptions,
     output: OutputOptions,
@@ -294,6 +328,36 @@ def drift(
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
+
+
+class ForCommand(StrEnum):
+    """The commands whose permissions ``iamstate permissions`` prints."""
+
+    plan = "plan"
+    apply = "apply"
+    drift = "drift"
+
+
+class PolicyFormat(StrEnum):
+    """Forms of a policy document."""
+
+    json = "json"
+    yaml = "yaml"
+
+
+@app.command()
+def permissions(
+    for_command: Annotated[
+        ForCommand, typer.Option("--for", help="The command to run with the policy: plan, apply or drift.")
+    ],
+    path: PathArg = ".",
+    fmt: Annotated[
+        PolicyFormat,
+        typer.Option("--format", help="json: the policy document; yaml: a policies: entry for the config."),
+    ] = PolicyFormat.json,
+) -> None:
+    """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
+    _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
 
 
 def _confirm() -> bool:

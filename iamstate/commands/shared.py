@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +57,7 @@ class OutputOptions:
     fmt: str = "text"
     color: bool = False
     out: Path | None = None
+    sarif_out: Path | None = None
 
 
 @dataclass
@@ -68,6 +69,8 @@ class CommandResult:
     document: Mapping[str, Json] | None = None
     messages: list[str] = field(default_factory=list)
     """Lines for stderr (refusal explanations)."""
+    files: dict[Path, str] = field(default_factory=dict)
+    """Further outputs to write (``--sarif-out``)."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,26 @@ def log_done(command: str, live: LiveAccount, the_plan: Plan, started: float, **
         read_api_calls=dict(live.api_calls),
         seconds=round(time.monotonic() - started, 3),
         **extra,
+    )
+
+
+def sarif(doc: Mapping[str, Json], files: Sequence[str]) -> str:
+    """The findings of a plan's or validate's JSON form as SARIF, with paths relative to here."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import metadata as package_metadata
+
+    from iamstate import __version__
+    from iamstate.render.sarif import RuleText, render_sarif
+    from iamstate.rules import RULES
+
+    try:
+        urls = package_metadata("iamstate").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    home = next((u.split(",", 1)[1].strip() for u in urls if u.lower().startswith("homepage,")), "")
+    rules = {r.id: RuleText(r.id, r.summary, r.remedy, r.source, r.severity.value) for r in RULES.values()}
+    return render_sarif(
+        doc, rules, tool_version=__version__, root=str(Path.cwd()), files=files, information_uri=home
     )
 
 

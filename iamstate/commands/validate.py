@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from iamstate.commands.shared import CommandResult, OutputOptions
+from iamstate.commands.shared import CommandResult, OutputOptions, sarif
 from iamstate.config import load_config
 from iamstate.errors import ExitCode
-from iamstate.model import Json, Kind
+from iamstate.kinds import in_reading_order
+from iamstate.model import Json
 from iamstate.render.json import render_json
 from iamstate.render.results import validate_text
 from iamstate.rules import RuleInput, run_rules
@@ -21,8 +22,13 @@ def validate(path: str, output: OutputOptions) -> CommandResult:
         "format_version": "1",
         "valid": not blocking,
         "files": list(config.files),
-        "entities": {kind.value: len(config.state.of_kind(kind)) for kind in Kind},
+        "entities": {kind.value: len(config.state.of_kind(kind)) for kind in in_reading_order()},
         "findings": [f.to_json() for f in findings],
     }
-    text = render_json(doc) if output.fmt == "json" else validate_text(doc, color=output.color)
+    if output.fmt == "json":
+        text = render_json(doc)
+    elif output.fmt == "sarif":
+        text = sarif(doc, config.files)
+    else:
+        text = validate_text(doc, color=output.color)
     return CommandResult(ExitCode.REFUSED if blocking else ExitCode.OK, text, doc)

@@ -30,9 +30,9 @@ from iamstate.rules.base import (
     ConfigRule,
     Found,
     LiveRule,
-    RootRule,
     Rule,
     RuleInput,
+    SamlProviderRule,
     UserRule,
     named,
 )
@@ -85,7 +85,7 @@ RULES: dict[str, ConfigRule] = {r.id: r for r in _ALL if isinstance(r, ConfigRul
 LIVE_RULES: dict[str, LiveRule] = {r.id: r for r in _ALL if isinstance(r, LiveRule)}
 """The rules of drift's live audit, by id, in catalogue order."""
 CHECKS: dict[str, Callable[..., Found]] = {
-    r.id: r.check for r in LIVE_RULES.values() if isinstance(r, (RootRule, UserRule, AccountRule))
+    r.id: r.check for r in LIVE_RULES.values() if isinstance(r, (AccountRule, UserRule, SamlProviderRule))
 }
 """The check behind each live rule."""
 

@@ -23,9 +23,9 @@ Targets (base classes), and what ``check`` receives:
 - :class:`EntityRule`: each declared entity of the rule's ``kinds``.
 - :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
   caller's ARN, the planned changes as a whole, or one change at a time.
-- :class:`RootRule`, :class:`UserRule`, :class:`AccountRule`: drift's live audit
-  (:class:`~iamstate.audit.AuditInput`): the root user, each live user's report
-  row, or the account.
+- :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
+  :class:`AccountRule`: drift's live audit (:class:`~iamstate.audit.AuditInput`):
+  the root user, each live user's report row, each SAML provider, or the account.
 
 Every target but the live ones takes a :class:`RuleInput`.
 """
@@ -47,6 +47,9 @@ from iamstate.audit import (
     LiveFinding,
     user_rows,
 )
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
 from iamstate.model import (
     PASSWORD_POLICY_ADDRESS,
     Address,
@@ -54,9 +57,7 @@ from iamstate.model import (
     Json,
     Kind,
     LiveAccount,
-    ManagedPolicy,
     Resource,
-    Role,
 )
 from iamstate.plan import Change, Finding, Severity
 from iamstate.rules.statements import Statement, labelled
@@ -444,6 +445,17 @@ class RootRule(AccountRule):
     ``account.root``."""
 
     address = ROOT_ADDRESS
+
+
+class SamlProviderRule(LiveRule):
+    """Target: each SAML identity provider of the account, as read live."""
+
+    @abstractmethod
+    def check(self, provider: SamlProvider, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        for provider in inp.saml_providers:
+            yield Subject(str(Address(SAML_PROVIDER, provider.name))), self.check(provider, inp)
 
 
 class UserRule(LiveRule):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from iamstate.model import LiveAccount
-from iamstate.ownership import split_live
+from iamstate.ownership import owned_by
 from iamstate.plan import Action, Change, Severity
 from iamstate.rules.base import MASS_DELETE_FLAG, Found, PlanRule, RuleInput
 
@@ -31,10 +31,7 @@ class MassDelete(PlanRule):
 
     def check(self, changes: Sequence[Change], live: LiveAccount, data: RuleInput) -> Found:
         deleted = [str(c.address) for c in changes if c.action is Action.DELETE]
-        config = data.config
-        owned = split_live(
-            live.state, config.scope, config.stack, manages_password_policy=config.manages_password_policy
-        ).owned
+        owned = owned_by(data.config, live.state).owned
         if is_mass_delete(len(deleted), len(owned)):
             more = f" and {len(deleted) - SHOWN} more" if len(deleted) > SHOWN else ""
             yield f"deletes {len(deleted)} of {len(owned)} owned live entities: {', '.join(deleted[:SHOWN])}{more}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from iamstate.model import Kind, PasswordPolicy, Resource
+from iamstate.kinds.password_policy import PasswordPolicy
+from iamstate.model import Kind, Resource
 from iamstate.plan import Severity
 from iamstate.rules.account import CIS
 from iamstate.rules.base import EntityRule, Found, RuleInput
