@@ -34,7 +34,6 @@ from iamstate.rules.base import (
     RuleInput,
     SamlProviderRule,
     UserRule,
-    named,
 )
 
 __all__ = [
@@ -46,10 +45,7 @@ __all__ = [
     "apply_waivers",
     "caller_findings",
     "live_findings",
-    "named",
     "run_rules",
-    "unwaivable_rule_ids",
-    "waivable_rule_ids",
 ]
 
 
@@ -88,16 +84,6 @@ CHECKS: dict[str, Callable[..., Found]] = {
     r.id: r.check for r in LIVE_RULES.values() if isinstance(r, (AccountRule, UserRule, SamlProviderRule))
 }
 """The check behind each live rule."""
-
-
-def waivable_rule_ids() -> list[str]:
-    """The ids ``exceptions:`` may name, in catalogue order."""
-    return [r.id for r in RULES.values() if r.waivable]
-
-
-def unwaivable_rule_ids() -> list[str]:
-    """The ids ``exceptions:`` must not name (including those waived by a flag)."""
-    return [r.id for r in RULES.values() if not r.waivable]
 
 
 def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[str, str]]) -> list[Finding]:
