@@ -44,7 +44,7 @@ from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, IamstateError, Refused
 from iamstate.kinds import in_reading_order
 from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
-from iamstate.model import PASSWORD_POLICY_ADDRESS, DesiredConfig, Json, Kind, LiveAccount, State
+from iamstate.model import PASSWORD_POLICY_ADDRESS, Address, DesiredConfig, Json, Kind, LiveAccount, State
 from iamstate.ownership import Standing, owns_path_and_name, standing
 from iamstate.plan import Finding, Plan
 from iamstate.render import render
@@ -185,6 +185,7 @@ def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
         clients.iam,
         clients.sts,
         owns_policy=lambda p, n: owns_path_and_name(config.scope, p, n),
+        declared=lambda kind, name: config.state.get(Address(kind, name)) is not None,
         check_identity=check_identity,
     )
     log.info(

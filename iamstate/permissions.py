@@ -53,7 +53,17 @@ TAGGED_TYPES = frozenset(str(s.arn_type) for s in specs() if s.tags is not None 
 """The resource types iamstate writes its stack tag on (IAM's names, as in ARNs)."""
 UNPATHED_TYPES = frozenset({"oidc-provider", "saml-provider"})
 """Resource types without an IAM path: granted on every one, bounded by the stack tag."""
-TYPE_ORDER = ("", "policy", "group", "role", "instance-profile", "user", "oidc-provider", "saml-provider", MFA)
+TYPE_ORDER = (
+    "",
+    "policy",
+    "group",
+    "role",
+    "instance-profile",
+    "user",
+    "oidc-provider",
+    "saml-provider",
+    MFA,
+)
 PLURALS = {
     "": "Account",
     "policy": "Policies",
@@ -128,6 +138,7 @@ OPERATIONS: dict[str, Operation] = {
     **_on("policy", "ListPolicyTags", used_by=EVERY_COMMAND),
     **_on("", "ListAccountAliases", "ListOpenIDConnectProviders", "ListSAMLProviders", used_by=EVERY_COMMAND),
     **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
+    **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
     **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
     # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
     **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),
@@ -218,7 +229,9 @@ OPERATIONS: dict[str, Operation] = {
         "DeleteOpenIDConnectProvider",
     ),
     **_create("CreateSAMLProvider", "saml-provider", "Name", "TagSAMLProvider"),
-    **_on("saml-provider", "UpdateSAMLProvider", "TagSAMLProvider", "UntagSAMLProvider", "DeleteSAMLProvider"),
+    **_on(
+        "saml-provider", "UpdateSAMLProvider", "TagSAMLProvider", "UntagSAMLProvider", "DeleteSAMLProvider"
+    ),
     **_on("", "CreateAccountAlias", "DeleteAccountAlias", used_by={"apply": ACCOUNT_ALIAS_DECLARED}),
     **_on("user", "UpdateAccessKey", used_by={"apply": STALE_KEYS}),
     **_on("", "UpdateAccountPasswordPolicy", used_by={"apply": PASSWORD_POLICY}),
@@ -277,7 +290,9 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
     if grant.resource in UNPATHED_TYPES:
         return [_arn(grant.resource, "/*")]
     if grant.declared_roles:
-        held = {r.lower() for p in config.state.of_kind(Kind.INSTANCE_PROFILE) for r in getattr(p, "roles", ())}
+        held = {
+            r.lower() for p in config.state.of_kind(Kind.INSTANCE_PROFILE) for r in getattr(p, "roles", ())
+        }
         return sorted(
             _arn("role", f"{role.path}{role.name}")
             for role in config.state.of_kind(Kind.ROLE)
