@@ -326,7 +326,8 @@ def global_condition_key(key: str) -> str | None:
 def service_condition_key(key: str) -> str | None:
     """The type of a condition key some service defines (looked up by its prefix), or None.
 
-    Keys of web-identity providers live under ``sts`` (``token.actions.githubusercontent.com:sub``).
+    Keys of web-identity providers live under ``sts`` (``token.actions.githubusercontent.com:sub``),
+    and some keys under a service of another prefix; those are found too.
     """
     prefix = key.split(":", 1)[0].lower()
     for service in (prefix, "sts"):
@@ -334,7 +335,18 @@ def service_condition_key(key: str) -> str | None:
         found = _find_key(key, keys)
         if found:
             return keys[found]
-    return None
+    return _every_condition_key().get(key.lower())
+
+
+@functools.cache
+def _every_condition_key() -> Mapping[str, str]:
+    """Every condition key of every service, lower case -> type (a key may live under a
+    service of another prefix: ``catalog:ChangeType`` belongs to aws-marketplace)."""
+    out: dict[str, str] = {}
+    for prefix in sorted(_services()):
+        for key, kind in _condition_keys(prefix).items():
+            out.setdefault(key.lower(), kind)
+    return out
 
 
 def condition_key_type(key: str) -> str | None:
@@ -400,3 +412,28 @@ def service_resource_types(prefix: str) -> tuple[ResourceType, ...]:
         for name, details in sorted(_resource_types(prefix.lower()).items())
         if details.get("arn")
     )
+
+
+@functools.cache
+def _all_condition_keys() -> tuple[str, ...]:
+    keys = list(GLOBAL_CONDITION_KEYS)
+    for prefix in sorted(_services()):
+        keys += [k for k in _condition_keys(prefix) if not _KEY_PLACEHOLDER.search(k)]
+    return tuple(dict.fromkeys(keys))
+
+
+def suggest_condition_key(key: str) -> str | None:
+    """The known condition key a misspelt one was probably meant to be, or None.
+
+    Only keys that nobody defines get a suggestion, from the global keys and the keys of
+    the same service (``aws:MultiFactorAuthPresnt`` -> ``aws:MultiFactorAuthPresent``).
+    """
+    if condition_key_type(key) is not None:
+        return None
+    prefix = key.split(":", 1)[0].lower()
+    pool = [k for k in _all_condition_keys() if k.split(":", 1)[0].lower() == prefix]
+    if not pool:
+        return None
+    lowered = {k.lower(): k for k in pool}
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.85)
+    return lowered[close[0]] if close else None

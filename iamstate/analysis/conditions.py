@@ -23,8 +23,8 @@ caller passes in (the core never reads the clock):
   for every value but the listed ones; ``...IfExists`` and ``ForAllValues:`` pass
   when the key is absent, unless the action always carries the key
   (:data:`ALWAYS_PRESENT`); ``Null`` only asks whether a key is there; ``Like``
-  values that are only wildcards and ARN values that reach a whole type admit
-  everything; keys about the caller and the connection (MFA, TLS, source IP and
+  values that are only wildcards (except on a tag key: only tagged resources
+  qualify) and ARN values that reach a whole type admit everything; keys about the caller and the connection (MFA, TLS, source IP and
   VPC, region, time, user agent, the caller's ARN, account, tags and
   organization) and keys the caller sets in the request (``aws:RequestTag/...``,
   ``aws:TagKeys``, ``sts:RoleSessionName``) are met by choosing how to call. A
@@ -155,9 +155,7 @@ NEGATED_OPERATORS = (
     "ArnNotLike",
 )
 
-_DATE = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?"
-)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _PASSED_TO_SERVICE = "iam:passedtoservice"
 
@@ -191,7 +189,9 @@ class ConditionReading:
 
 
 @dataclass(frozen=True)
-class _Operator:
+class Operator:
+    """A condition operator taken apart: ``ForAnyValue:StringEqualsIfExists``."""
+
     set_prefix: str
     base: str
     if_exists: bool
@@ -209,10 +209,11 @@ class _Operator:
         return "Ip" if self.base in ("IpAddress", "NotIpAddress") else ""
 
 
-def _operator(text: str) -> _Operator:
+def operator_of(text: str) -> Operator:
+    """The parts of a condition operator as written."""
     set_prefix, _, base = text.rpartition(":")
     if_exists = base.endswith("IfExists") and base != "NullIfExists"
-    return _Operator(set_prefix, base.removesuffix("IfExists") if if_exists else base, if_exists)
+    return Operator(set_prefix, base.removesuffix("IfExists") if if_exists else base, if_exists)
 
 
 def _is_key(key: str, keys: Iterable[str]) -> bool:
@@ -291,7 +292,7 @@ def value_problem(family: str, value: str) -> str | None:
     return None
 
 
-def _time_reading(entry: ConditionEntry, op: _Operator, now: datetime.datetime) -> ConditionReading | None:
+def _time_reading(entry: ConditionEntry, op: Operator, now: datetime.datetime) -> ConditionReading | None:
     if entry.key not in TIME_KEYS or op.negated or op.family not in ("Date", "Numeric"):
         return None
     dates = [parse_date(v) for v in entry.values]
@@ -323,7 +324,7 @@ def _admits_high_risk_policy(values: Sequence[str]) -> bool:
 
 def read_entry(entry: ConditionEntry, action: str, now: datetime.datetime) -> ConditionReading:
     """The reading of one condition entry for ``action`` at time ``now`` (see the module docstring)."""
-    op = _operator(entry.operator)
+    op = operator_of(entry.operator)
     key = entry.key
     if not op.family:
         return ConditionReading((entry,), Reading.NARROWING, f"unknown operator {entry.operator}")
@@ -345,13 +346,12 @@ def read_entry(entry: ConditionEntry, action: str, now: datetime.datetime) -> Co
     timed = _time_reading(entry, op, now)
     if timed is not None:
         return timed
-    if key == _PASSED_TO_SERVICE:
-        if action.lower() == "iam:passrole":
-            return ConditionReading(
-                (entry,),
-                Reading.NOT_NARROWING,
-                "names the services a role may be passed to, not which roles",
-            )
+    if key == _PASSED_TO_SERVICE and action.lower() == "iam:passrole":
+        return ConditionReading(
+            (entry,),
+            Reading.NOT_NARROWING,
+            "names the services a role may be passed to, not which roles",
+        )
     if _is_key(key, CALLER_KEYS):
         return ConditionReading(
             (entry,), Reading.NOT_NARROWING, "about the caller or the connection, not the resources"
@@ -361,16 +361,18 @@ def read_entry(entry: ConditionEntry, action: str, now: datetime.datetime) -> Co
             (entry,), Reading.NOT_NARROWING, "a negated operator admits every value but the listed ones"
         )
     if passes_when_absent and not present:
-        return ConditionReading(
-            (entry,), Reading.NOT_NARROWING, f"passes when the request carries no {key}"
-        )
+        return ConditionReading((entry,), Reading.NOT_NARROWING, f"passes when the request carries no {key}")
     if op.base.endswith("Like") and all(v.strip("*") == "" for v in entry.values):
+        if "tag/" in key and not present:
+            return ConditionReading((entry,), Reading.NARROWING, "only resources that carry the tag")
         return ConditionReading((entry,), Reading.NOT_NARROWING, "its values match everything")
     if op.family == "Arn" and any(unscoped(v) for v in entry.values):
         return ConditionReading((entry,), Reading.NOT_NARROWING, "an ARN value that reaches a whole type")
     if key == "iam:policyarn" and _admits_high_risk_policy(entry.values):
         return ConditionReading(
-            (entry,), Reading.NOT_NARROWING, "admits a high-risk AWS-managed policy such as AdministratorAccess"
+            (entry,),
+            Reading.NOT_NARROWING,
+            "admits a high-risk AWS-managed policy such as AdministratorAccess",
         )
     return ConditionReading((entry,), Reading.NARROWING, "limits the resources or the request")
 
@@ -406,9 +408,9 @@ def _canonical(family: str, value: str) -> str:
 
 
 def _contradictions(entries: Sequence[ConditionEntry], action: str) -> list[ConditionReading]:
-    by_key: dict[str, list[tuple[ConditionEntry, _Operator]]] = {}
+    by_key: dict[str, list[tuple[ConditionEntry, Operator]]] = {}
     for entry in entries:
-        op = _operator(entry.operator)
+        op = operator_of(entry.operator)
         if not op.set_prefix:
             by_key.setdefault(entry.key, []).append((entry, op))
     found = []
@@ -418,7 +420,9 @@ def _contradictions(entries: Sequence[ConditionEntry], action: str) -> list[Cond
         )
         if not required:
             continue
-        null_true = [e for e, op in items if op.family == "Null" and [v.lower() for v in e.values] == ["true"]]
+        null_true = [
+            e for e, op in items if op.family == "Null" and [v.lower() for v in e.values] == ["true"]
+        ]
         positive = [e for e, op in items if op.family not in ("Null", "") and not op.negated]
         if null_true and positive:
             found.append(
@@ -435,7 +439,9 @@ def _contradictions(entries: Sequence[ConditionEntry], action: str) -> list[Cond
     return found
 
 
-def _value_contradiction(key: str, items: Sequence[tuple[ConditionEntry, _Operator]]) -> ConditionReading | None:
+def _value_contradiction(
+    key: str, items: Sequence[tuple[ConditionEntry, Operator]]
+) -> ConditionReading | None:
     admitted: dict[str, set[str]] = {}
     excluded: dict[str, set[str]] = {}
     involved: dict[str, list[ConditionEntry]] = {}
@@ -465,7 +471,9 @@ def _value_contradiction(key: str, items: Sequence[tuple[ConditionEntry, _Operat
     return _range_contradiction(key, items)
 
 
-def _range_contradiction(key: str, items: Sequence[tuple[ConditionEntry, _Operator]]) -> ConditionReading | None:
+def _range_contradiction(
+    key: str, items: Sequence[tuple[ConditionEntry, Operator]]
+) -> ConditionReading | None:
     for family in ("Numeric", "Date"):
         low: tuple[float, bool, ConditionEntry] | None = None
         high: tuple[float, bool, ConditionEntry] | None = None
@@ -534,7 +542,7 @@ def passed_to_services(entries: Sequence[ConditionEntry]) -> tuple[str, ...] | N
     for entry in entries:
         if entry.key != _PASSED_TO_SERVICE:
             continue
-        op = _operator(entry.operator)
+        op = operator_of(entry.operator)
         if op.negated or op.family != "String" or op.set_prefix == "ForAllValues":
             continue
         if op.base.endswith("Like") and all(v.strip("*") == "" for v in entry.values):

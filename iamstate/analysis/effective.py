@@ -133,7 +133,9 @@ class _Statement:
         self.uses_not_action = "NotAction" in statement.data
         self.patterns = tuple(statement.not_actions if self.uses_not_action else statement.actions)
         self.not_resource = statement.has_not_resource
-        self.resources = tuple(_strings(statement.data.get("NotResource")) if self.not_resource else statement.resources)
+        self.resources = tuple(
+            _strings(statement.data.get("NotResource")) if self.not_resource else statement.resources
+        )
         self.entries = tuple(statement.conditions)
         self.unconditional = not self.entries
         self.every_service = self.uses_not_action or any(
@@ -304,7 +306,9 @@ class Permissions:
 
     def _compute(self, action: str) -> Iterator[Grant]:
         spelled = catalog.lookup(action) or action
-        denies = [s for document, _ in self.held for s in document.covering(action) if s.deny and s.unconditional]
+        denies = [
+            s for document, _ in self.held for s in document.covering(action) if s.deny and s.unconditional
+        ]
         for document, source in self.held:
             for s in document.covering(action):
                 if not s.allow:
@@ -337,9 +341,7 @@ class Permissions:
             if any(unscoped(r) for r in deny.resources):
                 return None
             kept = [
-                r
-                for r in kept
-                if not any(d == r or arn_matches(d, r, variables) for d in deny.resources)
+                r for r in kept if not any(d == r or arn_matches(d, r, variables) for d in deny.resources)
             ]
         if not kept:
             return None
@@ -517,7 +519,9 @@ def effective_permissions(
         address = Address(Kind.ROLE, resource.name)
         held, unread = resolver.attached(resource.policies, resource.inline_policies, address)
         boundary, boundary_unread = _boundary(resolver, resource.permissions_boundary, address)
-        principal = Principal("role", _arn_of(resource, context), frozenset(), own_policies(held), _variables(resource))
+        principal = Principal(
+            "role", _arn_of(resource, context), frozenset(), own_policies(held), _variables(resource)
+        )
         out[address] = Permissions(address, principal, tuple(held), boundary, tuple(unread + boundary_unread))
     return out
 

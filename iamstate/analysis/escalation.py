@@ -56,9 +56,7 @@ from iamstate.rules.statements import Statement, labelled
 RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
 PATHFINDING = "https://pathfinding.cloud/paths/"
 PMAPPER = "https://github.com/nccgroup/PMapper/blob/master/principalmapper/"
-IAM_VULNERABLE = (
-    "https://github.com/BishopFox/iam-vulnerable/blob/main/modules/free-resources/privesc-paths/"
-)
+IAM_VULNERABLE = "https://github.com/BishopFox/iam-vulnerable/blob/main/modules/free-resources/privesc-paths/"
 
 MAX_HOP_PATHS = 3
 """Paths through other roles kept per principal (the graph may hold thousands)."""
@@ -96,10 +94,18 @@ def _access(id_: str, name: str, *actions: str, source: str = "") -> Method:
     return Method(id_, name, actions, source or PATHFINDING + id_)
 
 
-def _new(id_: str, name: str, service: str, *actions: str, source: str = "", trusted: tuple[str, ...] = ()) -> Method:
+def _new(
+    id_: str, name: str, service: str, *actions: str, source: str = "", trusted: tuple[str, ...] = ()
+) -> Method:
     services = (service, *trusted) if trusted else (service,)
     return Method(
-        id_, name, ("iam:PassRole", *actions), source or PATHFINDING + id_, EVERYONE, services, trusted or (service,)
+        id_,
+        name,
+        ("iam:PassRole", *actions),
+        source or PATHFINDING + id_,
+        EVERYONE,
+        services,
+        trusted or (service,),
     )
 
 
@@ -181,12 +187,22 @@ METHODS: tuple[Method, ...] = (
         source=PMAPPER + "graphing/lambda_edges.py",
     ),
     _new("glue-001", "PassRoleToNewGlueDevEndpoint", "glue.amazonaws.com", "glue:CreateDevEndpoint"),
-    _new("glue-003", "PassRoleToNewGlueJobThenRun", "glue.amazonaws.com", "glue:CreateJob", "glue:StartJobRun"),
     _new(
-        "glue-004", "PassRoleToNewGlueJobViaTrigger", "glue.amazonaws.com", "glue:CreateJob", "glue:CreateTrigger"
+        "glue-003", "PassRoleToNewGlueJobThenRun", "glue.amazonaws.com", "glue:CreateJob", "glue:StartJobRun"
     ),
     _new(
-        "glue-005", "PassRoleToUpdatedGlueJobThenRun", "glue.amazonaws.com", "glue:UpdateJob", "glue:StartJobRun"
+        "glue-004",
+        "PassRoleToNewGlueJobViaTrigger",
+        "glue.amazonaws.com",
+        "glue:CreateJob",
+        "glue:CreateTrigger",
+    ),
+    _new(
+        "glue-005",
+        "PassRoleToUpdatedGlueJobThenRun",
+        "glue.amazonaws.com",
+        "glue:UpdateJob",
+        "glue:StartJobRun",
     ),
     _new(
         "glue-006",
@@ -195,7 +211,12 @@ METHODS: tuple[Method, ...] = (
         "glue:UpdateJob",
         "glue:CreateTrigger",
     ),
-    _new("cloudformation-001", "PassRoleToNewStack", "cloudformation.amazonaws.com", "cloudformation:CreateStack"),
+    _new(
+        "cloudformation-001",
+        "PassRoleToNewStack",
+        "cloudformation.amazonaws.com",
+        "cloudformation:CreateStack",
+    ),
     _new(
         "cloudformation-003",
         "PassRoleToNewStackSet",
@@ -241,10 +262,20 @@ METHODS: tuple[Method, ...] = (
         source=PMAPPER + "graphing/codebuild_edges.py",
     ),
     _new(
-        "sagemaker-001", "PassRoleToNewNotebookInstance", "sagemaker.amazonaws.com", "sagemaker:CreateNotebookInstance"
+        "sagemaker-001",
+        "PassRoleToNewNotebookInstance",
+        "sagemaker.amazonaws.com",
+        "sagemaker:CreateNotebookInstance",
     ),
-    _new("sagemaker-002", "PassRoleToNewTrainingJob", "sagemaker.amazonaws.com", "sagemaker:CreateTrainingJob"),
-    _new("sagemaker-003", "PassRoleToNewProcessingJob", "sagemaker.amazonaws.com", "sagemaker:CreateProcessingJob"),
+    _new(
+        "sagemaker-002", "PassRoleToNewTrainingJob", "sagemaker.amazonaws.com", "sagemaker:CreateTrainingJob"
+    ),
+    _new(
+        "sagemaker-003",
+        "PassRoleToNewProcessingJob",
+        "sagemaker.amazonaws.com",
+        "sagemaker:CreateProcessingJob",
+    ),
     _new(
         "ecs-003",
         "PassRoleToNewECSService",
@@ -307,7 +338,10 @@ METHODS: tuple[Method, ...] = (
         "ec2:StartInstances",
     ),
     _existing(
-        "ec2-004", "ModifyExistingLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"
+        "ec2-004",
+        "ModifyExistingLaunchTemplate",
+        "ec2:CreateLaunchTemplateVersion",
+        "ec2:ModifyLaunchTemplate",
     ),
     _existing(
         "ecs-006",
@@ -337,9 +371,10 @@ METHODS: tuple[Method, ...] = (
     ),
 )
 
-ACTIONS: frozenset[str] = frozenset(
-    a.lower() for m in METHODS for a in m.actions
-) | {"sts:assumerole", "iam:passrole"}
+ACTIONS: frozenset[str] = frozenset(a.lower() for m in METHODS for a in m.actions) | {
+    "sts:assumerole",
+    "iam:passrole",
+}
 """Every action the escalation analysis asks about (for the effective-permissions index)."""
 
 
@@ -396,7 +431,7 @@ class EscalationPath:
     @property
     def methods(self) -> tuple[Method, ...]:
         """Every method the path uses: passes first, then the final one."""
-        return tuple(h.method for h in self.hops if h.method is not None) + (self.method,)
+        return (*tuple(h.method for h in self.hops if h.method is not None), self.method)
 
 
 def _groups(steps: Sequence[Step]) -> str:

@@ -110,7 +110,11 @@ def actions_of(exposure: ExposureClass) -> tuple[str, ...]:
     """The catalogued actions of one class, as AWS spells them."""
     if exposure is ExposureClass.RESOURCE_EXPOSURE:
         return tuple(catalog.service_actions_at_level("Permissions management"))
-    listed = DATA_EXFILTRATION_ACTIONS if exposure is ExposureClass.DATA_EXFILTRATION else CREDENTIALS_EXPOSURE_ACTIONS
+    listed = (
+        DATA_EXFILTRATION_ACTIONS
+        if exposure is ExposureClass.DATA_EXFILTRATION
+        else CREDENTIALS_EXPOSURE_ACTIONS
+    )
     return tuple(dict.fromkeys(found for a in listed if (found := catalog.lookup(a))))
 
 
