@@ -30,9 +30,9 @@ any of its members) of the state:
     the role (not narrowed away from the service by ``iam:PassedToService``), the
     role trusts the service, and it holds the method's other actions as in (a).
 
-Roles that escalate include every administrator (``*`` on ``*`` lets a role attach
-any policy to itself), so (b) and (c) also find principals that can become an
-administrator. At most :data:`MAX_HOP_PATHS` paths through other roles are kept per
+A full administrator (``*`` on every resource, uncut by denies and boundaries) has
+nothing to escalate to and gets no path of its own, but paths end at one: (b) and (c)
+find the principals that can become an administrator (method ``administrator``). At most :data:`MAX_HOP_PATHS` paths through other roles are kept per
 principal.
 
 The result is data (:class:`EscalationPath`); :func:`format_path` writes it the way
@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from iamstate.analysis.conditions import Reading, admits_service, overall, read_conditions
 from iamstate.analysis.effective import Grant, Permissions
@@ -371,6 +371,22 @@ METHODS: tuple[Method, ...] = (
     ),
 )
 
+ADMINISTRATOR = Method(
+    "administrator",
+    "FullAdministrator",
+    ("*",),
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html#jf_administrator",
+)
+"""Not a method but where paths end: a principal allowed every action on every resource."""
+
+_ADMIN_PROBES = (
+    "iam:attachrolepolicy",
+    "iam:putuserpolicy",
+    "iam:createpolicyversion",
+    "iam:passrole",
+    "sts:assumerole",
+)
+
 ACTIONS: frozenset[str] = frozenset(a.lower() for m in METHODS for a in m.actions) | {
     "sts:assumerole",
     "iam:passrole",
@@ -455,15 +471,17 @@ def format_path(path: EscalationPath) -> str:
     own grants.
     """
     segments = [str(path.principal)]
+    current = path.principal
     for hop in path.hops:
         if hop.steps:
             segments.append(_groups(hop.steps))
         if hop.how == "pass":
             segments.append(f"{hop.role} (passed to {hop.service})")
         elif hop.trusted_by_name:
-            segments.append(f"{hop.role} (trust names {segments[0] if len(segments) == 1 else 'it'})")
+            segments.append(f"{hop.role} (trust names {current})")
         else:
             segments.append(str(hop.role))
+        current = hop.role
     segments.append(_groups(path.steps))
     return " → ".join(segments)
 
@@ -491,6 +509,21 @@ def _open_grant(perms: Permissions, action: str, method: Method) -> tuple[Grant,
         if found is Scope.UNSCOPED or (found is Scope.SELF and resource_type):
             return grant, found
     return None
+
+
+def administrator_grant(perms: Permissions) -> Grant | None:
+    """The grant that makes ``perms`` a full administrator, or None: ``*`` on every resource
+    without a narrowing condition, not cut by a Deny or the boundary for any IAM or STS
+    action an escalation would need."""
+    found = None
+    for action in _ADMIN_PROBES:
+        grants = [
+            g for g in perms.grants(action) if g.through in ("*", "*:*") and g.unscoped and not g.narrowed
+        ]
+        if not grants:
+            return None
+        found = found or grants[0]
+    return found
 
 
 def direct_paths(perms: Permissions, methods: Iterable[Method] = METHODS) -> list[EscalationPath]:
@@ -605,12 +638,13 @@ class _Graph:
             for name in s.principals("AWS"):
                 lowered = name.lower()
                 if lowered == "*" or lowered.endswith(":root") or lowered == account:
-                    opened.append(s)
+                    if not any(o is s for o in opened):
+                        opened.append(s)
                 else:
                     named.append((lowered, s))
             for service in s.principals("Service"):
                 services.setdefault(service.lower(), s)
-        return _Trust(role, tuple(named), tuple(dict.fromkeys(opened)), services)
+        return _Trust(role, tuple(named), tuple(opened), services)
 
     def admits(self, trust: _Trust, principal: Principal, *, by_name: bool) -> bool:
         """Whether the trust lets ``principal`` assume the role: by naming it, or (with its own
@@ -674,19 +708,28 @@ def find_escalations(
 
     ``permissions`` is :func:`iamstate.analysis.effective.effective_permissions` of the
     same state; ``now`` the evaluation time for conditions on time in trust policies.
-    Principals that do not escalate are left out.
+    Principals that do not escalate are left out, and so are full administrators
+    (:func:`administrator_grant`): they have nothing to escalate to, and the rules on
+    administrator policies report them. Paths may end at one (method ``administrator``).
     """
     paths: dict[Address, list[EscalationPath]] = {}
+    targets: dict[Address, EscalationPath] = {}
     for address, perms in permissions.items():
+        admin = administrator_grant(perms)
+        if admin is not None:
+            step = replace(Step.of(admin), action="*")
+            targets[address] = EscalationPath(address, ADMINISTRATOR, (step,))
+            continue
         found = direct_paths(perms, methods)
         if found:
             paths[address] = found
+            targets[address] = found[0]
     graph = _Graph(state, permissions, now)
     pass_methods = [m for m in methods if m.passes_role]
     hop_counts: dict[Address, int] = {}
     checked: set[Address] = set()
     while True:
-        new_roles = [graph.trusts[a] for a in sorted(paths) if a.kind is Kind.ROLE and a not in checked]
+        new_roles = [graph.trusts[a] for a in sorted(targets) if a.kind is Kind.ROLE and a not in checked]
         if not new_roles:
             break
         checked.update(t.role.address for t in new_roles)
@@ -696,10 +739,15 @@ def find_escalations(
                 by_name.setdefault(arn, []).append(trust)
         opened = [t for t in new_roles if t.open]
         for address, perms in permissions.items():
-            if hop_counts.get(address, 0) >= MAX_HOP_PATHS:
+            if (
+                hop_counts.get(address, 0) >= MAX_HOP_PATHS
+                or targets.get(address, None) is not None
+                and (targets[address].method is ADMINISTRATOR)
+            ):
                 continue
-            for path in _hop_paths(graph, perms, by_name, opened, new_roles, paths, pass_methods):
+            for path in _hop_paths(graph, perms, by_name, opened, new_roles, targets, pass_methods):
                 known = paths.setdefault(address, [])
+                targets.setdefault(address, path)
                 if any(p.hops and p.hops[0].role == path.hops[0].role for p in known):
                     continue
                 known.append(path)
@@ -715,7 +763,7 @@ def _hop_paths(
     by_name: Mapping[str, Sequence[_Trust]],
     opened: Sequence[_Trust],
     roles: Sequence[_Trust],
-    paths: Mapping[Address, list[EscalationPath]],
+    targets: Mapping[Address, EscalationPath],
     pass_methods: Sequence[Method],
 ) -> Iterator[EscalationPath]:
     """Paths from ``perms`` through one of the newly escalating roles (readings (b) and (c))."""
@@ -724,7 +772,7 @@ def _hop_paths(
     def through(trust: _Trust, hop: Hop) -> EscalationPath | None:
         if trust.role.address == perms.address:
             return None
-        target = paths[trust.role.address][0]
+        target = targets[trust.role.address]
         if any(h.role == perms.address for h in target.hops):
             return None
         return EscalationPath(perms.address, target.method, target.steps, (hop, *target.hops), target.target)

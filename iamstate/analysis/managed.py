@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from iamstate.model import Json
+from iamstate.model import Json, Kind, State
 
 REFERENCE = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/"
 AWS_MANAGED_PREFIX = ":iam::aws:policy/"
@@ -1039,3 +1039,16 @@ def builtin(arn: str) -> ManagedGrant | None:
     """The table's entry for an AWS-managed policy ARN, or None."""
     key = managed_key(arn)
     return next((g for g in HIGH_RISK if managed_key(g.arn) == key), None)
+
+
+def attached_arns(state: State) -> list[str]:
+    """Every distinct AWS-managed ARN the state's groups, users and roles attach or use as a
+    permissions boundary, sorted: what :mod:`iamstate.aws.managed` reads at plan time."""
+    found: set[str] = set()
+    for kind in (Kind.GROUP, Kind.USER, Kind.ROLE):
+        for resource in state.of_kind(kind):
+            found.update(a for a in getattr(resource, "policies", ()) if is_aws_managed(a))
+            boundary = getattr(resource, "permissions_boundary", None)
+            if boundary and is_aws_managed(boundary):
+                found.add(boundary)
+    return sorted(found, key=str.lower)
