@@ -142,17 +142,41 @@ class _Statement:
             "*" in p.split(":", 1)[0] or "?" in p.split(":", 1)[0] or ":" not in p for p in self.patterns
         )
         self.prefixes = frozenset(p.split(":", 1)[0] for p in self.patterns if ":" in p)
+        # Large statements (AWS's read-only policies list thousands of patterns) are matched
+        # through an index: literal actions in a set, wildcard patterns by service prefix.
+        self._literal: dict[str, str] = {}
+        self._wild: dict[str, list[str]] = defaultdict(list)
+        self._wild_prefix: list[str] = []
+        for pattern in self.patterns:
+            prefix, _, name = pattern.partition(":")
+            if "*" in prefix or "?" in prefix or not name:
+                self._wild_prefix.append(pattern)
+            elif "*" in name or "?" in name:
+                self._wild[prefix.lower()].append(pattern)
+            else:
+                self._literal.setdefault(pattern.lower(), pattern)
         self._now = now
         self._readings: dict[str, tuple[ConditionReading, ...]] = {}
 
+    def _matching(self, action: str) -> str | None:
+        """The pattern of Action/NotAction that matches ``action`` (lower case), or None."""
+        found = self._literal.get(action)
+        if found is not None:
+            return found
+        prefix = action.partition(":")[0]
+        for pattern in self._wild.get(prefix, ()):
+            if matches(pattern, action):
+                return pattern
+        return next((p for p in self._wild_prefix if matches(p, action)), None)
+
     def covers(self, action: str) -> bool:
-        hit = any(matches(p, action) for p in self.patterns)
+        hit = self._matching(action) is not None
         return not hit if self.uses_not_action else hit
 
     def through(self, action: str) -> str:
         if self.uses_not_action:
             return f"NotAction {list(self.patterns)}"
-        return next((p for p in self.patterns if matches(p, action)), action)
+        return self._matching(action) or action
 
     def readings(self, action: str) -> tuple[ConditionReading, ...]:
         if not self.entries:
@@ -212,13 +236,20 @@ class DocumentCache:
         self.now = now
         self.interest = _Interest(interest)
         self._documents: dict[str, CompiledDocument] = {}
+        self._by_identity: dict[int, tuple[Json, CompiledDocument]] = {}
 
     def compile(self, document: Json) -> CompiledDocument:
+        # The same object (an AWS-managed document held by 500 roles) is looked up by
+        # identity first, without serialising it again; the object is kept alive.
+        seen = self._by_identity.get(id(document))
+        if seen is not None and seen[0] is document:
+            return seen[1]
         key = json.dumps(document, sort_keys=True, default=str)
         found = self._documents.get(key)
         if found is None:
             found = CompiledDocument(document, self.now, self.interest)
             self._documents[key] = found
+        self._by_identity[id(document)] = (document, found)
         return found
 
     def __len__(self) -> int:
@@ -241,6 +272,7 @@ class Permissions:
     unread: tuple[str, ...] = ()
     """ARNs of held policies (and the boundary) whose documents were not available."""
     _grants: dict[str, tuple[Grant, ...]] = field(default_factory=dict, repr=False)
+    _indexed: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def arn(self) -> str:
@@ -251,12 +283,25 @@ class Permissions:
         """The identity policies held, own first, then each group's."""
         return tuple(source for _, source in self.held)
 
+    @property
+    def interest(self) -> frozenset[str]:
+        """The actions the index covers (lower case); empty when built without one."""
+        return self.held[0][0].interest if self.held else frozenset()
+
     def indexed_actions(self) -> frozenset[str]:
         """The actions of interest that some held Allow statement covers (before denies), lower case."""
-        out: set[str] = set()
-        for document, _ in self.held:
-            out |= document.indexed
-        return frozenset(out)
+        if self._indexed is None:
+            self._indexed = frozenset().union(*(document.indexed for document, _ in self.held))
+        return self._indexed
+
+    def may_reach_all(self, actions: frozenset[str]) -> bool:
+        """:meth:`may_reach` for every one of ``actions`` (lower case) at once."""
+        if not self.held:
+            return False
+        interest = self.interest
+        if not interest:
+            return True
+        return (actions & interest) <= self.indexed_actions()
 
     def may_reach(self, action: str) -> bool:
         """False when ``action`` is of interest and no held Allow statement covers it (cheap);
@@ -264,9 +309,7 @@ class Permissions:
         key = action.lower()
         if not self.held:
             return False
-        if key not in self.held[0][0].interest:
-            return True
-        return any(key in document.indexed for document, _ in self.held)
+        return key not in self.interest or key in self.indexed_actions()
 
     def grants(self, action: str) -> tuple[Grant, ...]:
         """The Allow statements that grant ``action``: denies, the boundary and never-true
@@ -469,7 +512,7 @@ def effective_permissions(
     between calls made with the same ``now``.
     """
     context = context or AccountContext()
-    cache = cache or DocumentCache(now, interest)
+    cache = cache if cache is not None else DocumentCache(now, interest)
     resolver = _Resolver(state, managed, cache, context)
     out: dict[Address, Permissions] = {}
 

@@ -44,6 +44,8 @@ findings show it::
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -83,7 +85,12 @@ class Method:
 
     @property
     def passes_role(self) -> bool:
-        return any(a.lower() == "iam:passrole" for a in self.actions)
+        return "iam:passrole" in self.needs
+
+    @functools.cached_property
+    def needs(self) -> frozenset[str]:
+        """The method's actions, lower case."""
+        return frozenset(a.lower() for a in self.actions)
 
 
 def _self(id_: str, name: str, action: str, principals: frozenset[str], source: str = "") -> Method:
@@ -530,10 +537,13 @@ def direct_paths(perms: Permissions, methods: Iterable[Method] = METHODS) -> lis
     """The methods ``perms`` satisfies by itself (reading (a) of the module docstring)."""
     kind = perms.principal.kind
     out = []
+    if perms.interest:
+        reached = perms.indexed_actions()
+        methods = [m for m in methods if m.needs & reached]
     for method in methods:
         if kind not in method.principals:
             continue
-        if not all(perms.may_reach(a) for a in method.actions):
+        if not perms.may_reach_all(method.needs):
             continue
         steps = []
         target = "*"
@@ -618,12 +628,20 @@ class _Graph:
     def __init__(self, state: State, perms: Mapping[Address, Permissions], now: datetime.datetime) -> None:
         self.now = now
         self.trusts: dict[Address, _Trust] = {}
+        # Thousands of roles share a handful of trust policies: read each distinct one once.
+        indexed: dict[tuple[str, str], _Trust] = {}
         for address, p in perms.items():
             if address.kind is not Kind.ROLE:
                 continue
             role = state.get(address)
-            trust = labelled(role.trust) if isinstance(role, Role) else []
-            self.trusts[address] = self._index(_RoleNode(address, p.arn, tuple(trust)))
+            document = role.trust if isinstance(role, Role) else {}
+            key = (json.dumps(document, sort_keys=True, default=str), _account_of(p.arn))
+            shared = indexed.get(key)
+            if shared is None:
+                shared = self._index(_RoleNode(address, p.arn, tuple(labelled(document))))
+                indexed[key] = shared
+            node = _RoleNode(address, p.arn, shared.role.trust)
+            self.trusts[address] = replace(shared, role=node)
 
     def _index(self, role: _RoleNode) -> _Trust:
         named: list[tuple[str, Statement]] = []
@@ -739,11 +757,8 @@ def find_escalations(
                 by_name.setdefault(arn, []).append(trust)
         opened = [t for t in new_roles if t.open]
         for address, perms in permissions.items():
-            if (
-                hop_counts.get(address, 0) >= MAX_HOP_PATHS
-                or targets.get(address, None) is not None
-                and (targets[address].method is ADMINISTRATOR)
-            ):
+            administrator = address in targets and targets[address].method is ADMINISTRATOR
+            if administrator or hop_counts.get(address, 0) >= MAX_HOP_PATHS:
                 continue
             for path in _hop_paths(graph, perms, by_name, opened, new_roles, targets, pass_methods):
                 known = paths.setdefault(address, [])
@@ -793,7 +808,7 @@ def _hop_paths(
     if not perms.may_reach("iam:PassRole"):
         return
     for method in pass_methods:
-        if not all(perms.may_reach(a) for a in method.actions):
+        if not perms.may_reach_all(method.needs):
             continue
         steps = None
         for trust in roles:

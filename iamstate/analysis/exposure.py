@@ -118,6 +118,11 @@ def actions_of(exposure: ExposureClass) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found for a in listed if (found := catalog.lookup(a))))
 
 
+@functools.cache
+def _lower_case(exposure: ExposureClass) -> dict[str, str]:
+    return {a.lower(): a for a in actions_of(exposure)}
+
+
 def all_actions() -> frozenset[str]:
     """Every action of every class, lower case (for the effective-permissions index)."""
     return frozenset(a.lower() for c in ExposureClass for a in actions_of(c))
@@ -139,11 +144,13 @@ class Exposure:
 def exposures(perms: Permissions, classes: Iterable[ExposureClass] = tuple(ExposureClass)) -> list[Exposure]:
     """The exposure classes ``perms`` falls in, each with the grants that put it there."""
     out = []
+    indexed = bool(perms.interest)
+    reached = perms.indexed_actions()
     for exposure in classes:
         steps = []
-        for action in actions_of(exposure):
-            if not perms.may_reach(action):
-                continue
+        spelled = _lower_case(exposure)
+        hits = reached & spelled.keys() if indexed else spelled.keys()
+        for action in (spelled[a] for a in spelled if a in hits) if hits else ():
             grants = perms.open_grants(action)
             if grants:
                 steps.append(Step.of(grants[0]))
