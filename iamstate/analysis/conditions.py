@@ -460,8 +460,14 @@ def _value_contradiction(
             return ConditionReading(
                 tuple(involved[family]), Reading.NEVER_TRUE, f"no value of {key} meets every entry"
             )
+    exact, folded = admitted.get("String"), admitted.get("StringIgnoreCase")
+    if exact is not None and folded is not None and not any(v.lower() in folded for v in exact):
+        return ConditionReading(
+            (*involved["String"], *involved["StringIgnoreCase"]),
+            Reading.NEVER_TRUE,
+            f"no value of {key} meets every entry",
+        )
     likes = [(e, op) for e, op in items if op.base in ("StringLike", "ArnLike")]
-    exact = admitted.get("String")
     if exact is not None and likes:
         for entry, _ in likes:
             if not any(matches(pattern, value) for pattern in entry.values for value in exact):
