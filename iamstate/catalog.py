@@ -355,19 +355,23 @@ def condition_key_type(key: str) -> str | None:
     return global_condition_key(key) or service_condition_key(key)
 
 
+def _action_details(action: str) -> tuple[str, Mapping[str, object]] | None:
+    split = _split(action)
+    details = _details(split[0]).get(split[1].lower()) if split else None
+    return (split[0], details) if split and details is not None else None
+
+
 def action_condition_keys(action: str) -> tuple[str, ...]:
     """The condition keys the reference lists for one action: its own and its resource types'.
 
     Global keys are not listed (they apply to every action); empty for an unknown action.
     """
-    split = _split(action)
-    if split is None:
+    found = _action_details(action)
+    if found is None:
         return ()
-    details = _details(split[0]).get(split[1].lower())
-    if details is None:
-        return ()
+    prefix, details = found
     keys = [str(k) for k in details.get("conditionKeys") or ()]  # type: ignore[attr-defined]
-    types = _resource_types(split[0])
+    types = _resource_types(prefix)
     for entry in details.get("resourceTypes") or ():  # type: ignore[attr-defined]
         keys += [str(k) for k in entry.get("conditionKeys") or ()]
         resource = types.get(str(entry.get("name", "")).lower())
@@ -384,13 +388,11 @@ def action_has_condition_key(action: str, key: str) -> bool:
 def action_resource_types(action: str) -> tuple[ResourceType, ...]:
     """The resource types an action works on, with their ARN formats; empty when the action
     takes only ``*`` (or is unknown)."""
-    split = _split(action)
-    if split is None:
+    found = _action_details(action)
+    if found is None:
         return ()
-    details = _details(split[0]).get(split[1].lower())
-    if details is None:
-        return ()
-    types = _resource_types(split[0])
+    prefix, details = found
+    types = _resource_types(prefix)
     out = []
     for entry in details.get("resourceTypes") or ():  # type: ignore[attr-defined]
         name = str(entry.get("name", ""))

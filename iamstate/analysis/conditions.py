@@ -59,6 +59,7 @@ from enum import StrEnum
 from iamstate import catalog
 from iamstate.analysis.managed import HIGH_RISK_ARNS
 from iamstate.analysis.resources import arn_matches, unscoped
+from iamstate.rules import statements
 from iamstate.rules.statements import ConditionEntry, matches
 
 LONGEST_SESSION = datetime.timedelta(hours=36)
@@ -68,43 +69,15 @@ session issued before a date can still be in use."""
 TIME_KEYS = ("aws:currenttime", "aws:epochtime", "aws:tokenissuetime")
 
 CALLER_KEYS = (
-    "aws:multifactorauthpresent",
-    "aws:multifactorauthage",
-    "aws:securetransport",
-    "aws:requestedregion",
-    "aws:currenttime",
-    "aws:epochtime",
-    "aws:tokenissuetime",
-    "aws:useragent",
-    "aws:referer",
-    "aws:sourceip",
-    "aws:sourcevpc",
+    *statements.CALLER_KEYS,
     "aws:sourcevpcarn",
-    "aws:sourcevpce",
-    "aws:vpcsourceip",
     "aws:vpceaccount",
     "aws:vpceorgid",
     "aws:vpceorgpaths",
     "aws:ec2instancesourcevpc",
     "aws:ec2instancesourceprivateipv4",
-    "aws:viaawsservice",
-    "aws:calledvia",
-    "aws:calledviafirst",
-    "aws:calledvialast",
-    "aws:principalarn",
-    "aws:principalaccount",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:principaltype",
-    "aws:principalisawsservice",
-    "aws:principalservicename",
     "aws:principalservicenameslist",
-    "aws:userid",
-    "aws:username",
-    "aws:sourceidentity",
-    "aws:federatedprovider",
     "aws:assumedroot",
-    "aws:principaltag/",
     "aws:requesttag/",
     "aws:tagkeys",
     "sts:rolesessionname",
@@ -144,16 +117,6 @@ ALWAYS_PRESENT: Mapping[str, tuple[str, ...]] = {
 """Service keys that a request for these actions always carries, because they come from a
 required parameter (the policy to attach, the service a role is passed to)."""
 
-NEGATED_OPERATORS = (
-    "StringNotEquals",
-    "StringNotEqualsIgnoreCase",
-    "StringNotLike",
-    "NumericNotEquals",
-    "DateNotEquals",
-    "NotIpAddress",
-    "ArnNotEquals",
-    "ArnNotLike",
-)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -198,7 +161,8 @@ class Operator:
 
     @property
     def negated(self) -> bool:
-        return self.base in NEGATED_OPERATORS
+        """``StringNotEquals``, ``NotIpAddress``, ``ArnNotLike``, ...: every negated operator says Not."""
+        return "Not" in self.base
 
     @property
     def family(self) -> str:

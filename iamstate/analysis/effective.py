@@ -43,12 +43,9 @@ from dataclasses import dataclass, field, replace
 from iamstate import catalog
 from iamstate.analysis.conditions import ConditionReading, Reading, overall, read_conditions
 from iamstate.analysis.managed import is_aws_managed, managed_key
-from iamstate.analysis.resources import Principal, Scope, arn_matches, scope, unscoped
+from iamstate.analysis.resources import Principal, Scope, arn_matches, resource_patterns, scope, unscoped
 from iamstate.model import Address, Group, Json, Kind, ManagedPolicy, Role, State, User, entity_arn
 from iamstate.rules.statements import ConditionEntry, Statement, labelled, matches
-
-OWN_ACCOUNT_PLACEHOLDER = "000000000000"
-"""The account id the loader writes for ``${account_id}`` when ``account.id`` is absent."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +114,6 @@ class Grant:
 # --- compiled documents -----------------------------------------------------------------
 
 
-def _strings(value: Json) -> list[str]:
-    items = value if isinstance(value, list) else [] if value is None else [value]
-    return [str(v) for v in items if isinstance(v, str)]
-
-
 class _Statement:
     """One statement, ready to be asked about actions (shared by every holder of its document)."""
 
@@ -133,9 +125,7 @@ class _Statement:
         self.uses_not_action = "NotAction" in statement.data
         self.patterns = tuple(statement.not_actions if self.uses_not_action else statement.actions)
         self.not_resource = statement.has_not_resource
-        self.resources = tuple(
-            _strings(statement.data.get("NotResource")) if self.not_resource else statement.resources
-        )
+        self.resources = tuple(resource_patterns(statement))
         self.entries = tuple(statement.conditions)
         self.unconditional = not self.entries
         self.every_service = self.uses_not_action or any(
@@ -429,7 +419,7 @@ def _with(grant: Grant, **changes: object) -> Grant:
 class AccountContext:
     """The account a state lives in, for ARNs the state does not carry."""
 
-    account_id: str = OWN_ACCOUNT_PLACEHOLDER
+    account_id: str = ""
     partition: str = "aws"
 
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 
 from iamstate.analysis.conditions import Reading, admits_service, overall, read_conditions
 from iamstate.analysis.effective import Grant, Permissions
-from iamstate.analysis.resources import Principal, Scope, arn_matches, self_target_type
+from iamstate.analysis.resources import Principal, Scope, arn_matches, parse_arn, self_target_type
 from iamstate.model import Address, Kind, Role, State
 from iamstate.rules.statements import Statement, labelled
 
@@ -681,8 +681,8 @@ class _Graph:
 
 
 def _account_of(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 4 else ""
+    parsed = parse_arn(arn)
+    return parsed.account if parsed else ""
 
 
 def _assume_grant(perms: Permissions, role_arn: str) -> Grant | None:

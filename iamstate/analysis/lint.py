@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from iamstate import catalog
 from iamstate.analysis.conditions import Operator, operator_of, value_problem
-from iamstate.analysis.resources import parse_arn
+from iamstate.analysis.resources import parse_arn, resource_patterns
 from iamstate.model import Json
 from iamstate.plan import Severity
 from iamstate.rules.statements import Statement, labelled
@@ -237,12 +237,6 @@ def condition_type_mismatches(statement: Statement) -> Iterator[Problem]:
 # --- malformed-arn --------------------------------------------------------------------------
 
 
-def _resource_values(statement: Statement) -> list[str]:
-    value = statement.data.get("Resource", statement.data.get("NotResource"))
-    items = value if isinstance(value, list) else [] if value is None else [value]
-    return [v for v in items if isinstance(v, str)]
-
-
 def arn_problem(resource: str) -> str | None:
     """Why a resource is not ``*`` nor a well-formed ARN pattern, or None."""
     text = resource.strip()
@@ -272,7 +266,7 @@ def _wild(segment: str) -> bool:
 
 def malformed_arns(statement: Statement) -> Iterator[Problem]:
     """``malformed-arn`` problems of one statement."""
-    for resource in _resource_values(statement):
+    for resource in resource_patterns(statement):
         problem = arn_problem(resource)
         if problem is not None:
             severity = Severity.WARNING if problem == _EMPTY_RESOURCE else Severity.ERROR
@@ -377,7 +371,7 @@ def resource_type_mismatches(statement: Statement) -> Iterator[Problem]:
     """``resource-type-mismatch`` problems of one statement."""
     if "Resource" not in statement.data or statement.has_not_action:
         return
-    resources = [r for r in _resource_values(statement) if arn_problem(r) is None]
+    resources = [r for r in resource_patterns(statement) if arn_problem(r) is None]
     if not resources or any(r.strip() == "*" for r in resources):
         return
     unmatched: list[str] = []

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from iamstate import catalog
+from iamstate.rules.statements import Statement
 
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
 _WILDCARDS_ONLY = re.compile(r"[*?/:]*\*[*?/:]*")
@@ -85,6 +86,13 @@ class Arn:
     region: str
     account: str
     resource: str
+
+
+def resource_patterns(statement: Statement) -> list[str]:
+    """The patterns of a statement's ``Resource`` (or, when it has none, ``NotResource``)."""
+    value = statement.data.get("Resource", statement.data.get("NotResource"))
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return [v for v in items if isinstance(v, str)]
 
 
 def parse_arn(text: str) -> Arn | None:
