@@ -42,6 +42,8 @@ from iamstate.audit import (
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, IamstateError, Refused
+from iamstate.kinds import in_reading_order
+from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
 from iamstate.model import PASSWORD_POLICY_ADDRESS, DesiredConfig, Json, Kind, LiveAccount, State
 from iamstate.ownership import Standing, owns_path_and_name, standing
 from iamstate.plan import Finding, Plan
@@ -104,7 +106,7 @@ def validate(path: str, output: OutputOptions) -> CommandResult:
     loaded = load_config(path)
     config = loaded.config
     findings = _config_findings(loaded) + run_rules(RuleInput(config), live=False)
-    counts = {kind.value: len(config.state.of_kind(kind)) for kind in Kind}
+    counts = {kind.value: len(config.state.of_kind(kind)) for kind in in_reading_order()}
     blocking = [f for f in findings if f.blocking]
     doc: dict[str, Json] = {
         "format_version": "1",
@@ -334,6 +336,7 @@ def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "
             users=users,
             mfa_users=assignments.users,
             root_virtual_mfa=assignments.root,
+            saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
         )
     )
     result = DriftReport(the_plan, findings, threshold, report.generated_time)

@@ -20,6 +20,7 @@ from iamstate.config.build import Builder
 from iamstate.config.refusals import take_refusals
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
+from iamstate.config.where import list_sections
 from iamstate.config.yamlpos import YamlFile, YamlPath, load_yaml_file
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
@@ -127,12 +128,17 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
 
 
 def _document_files(files: list[YamlFile]) -> set[Path]:
+    """Files that declarations name (``document_file``, ``metadata_file``): data, not configuration."""
     out: set[Path] = set()
     for file in files:
-        policies = file.data.get("policies") if isinstance(file.data, dict) else None
-        for item in policies if isinstance(policies, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("document_file"), str):
-                out.add((Path(file.name).parent / item["document_file"]).resolve())
+        for section in list_sections():
+            items = file.get(section)
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict):
+                    continue
+                for key, value in item.items():
+                    if key.endswith("_file") and isinstance(value, str):
+                        out.add((Path(file.name).parent / value).resolve())
     return out
 
 
