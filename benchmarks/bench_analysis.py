@@ -33,7 +33,11 @@ from benchmarks.synthetic import Shape
 from iamstate.analysis.account import analyse
 from iamstate.analysis.effective import AccountContext
 from iamstate.analysis.managed import builtin_documents
-from iamstate.model import Address, Group, Kind, ManagedPolicy, Role, State, User
+from iamstate.kinds.group import Group
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.kinds.user import User
+from iamstate.model import Address, Kind, State
 from iamstate.policy import normalize
 from tests.support.moto_server import ACCOUNT_ID
 

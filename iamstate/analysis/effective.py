@@ -44,7 +44,12 @@ from iamstate import catalog
 from iamstate.analysis.conditions import ConditionReading, Reading, overall, read_conditions
 from iamstate.analysis.managed import is_aws_managed, managed_key
 from iamstate.analysis.resources import Principal, Scope, arn_matches, resource_patterns, scope, unscoped
-from iamstate.model import Address, Group, Json, Kind, ManagedPolicy, Role, State, User, entity_arn
+from iamstate.kinds.base import entity_arn
+from iamstate.kinds.group import Group
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.kinds.user import User
+from iamstate.model import Address, Json, Kind, State
 from iamstate.rules.statements import ConditionEntry, Statement, labelled, matches
 
 
@@ -426,7 +431,9 @@ class AccountContext:
 def _arn_of(resource: User | Role | Group | ManagedPolicy, context: AccountContext) -> str:
     if resource.arn:
         return resource.arn
-    return entity_arn(context.partition, context.account_id, resource.kind, resource.path, resource.name)
+    return entity_arn(
+        context.partition, context.account_id, resource.kind.value, resource.path, resource.name
+    )
 
 
 class _Resolver:

@@ -52,7 +52,8 @@ from dataclasses import dataclass, replace
 from iamstate.analysis.conditions import Reading, admits_service, overall, read_conditions
 from iamstate.analysis.effective import Grant, Permissions
 from iamstate.analysis.resources import Principal, Scope, arn_matches, parse_arn, self_target_type
-from iamstate.model import Address, Kind, Role, State
+from iamstate.kinds.role import Role
+from iamstate.model import Address, Kind, State
 from iamstate.rules.statements import Statement, labelled
 
 RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"

@@ -33,8 +33,8 @@ import structlog
 from botocore.exceptions import ClientError
 
 from iamstate.analysis.managed import is_aws_managed
-from iamstate.aws.read import decode_document
 from iamstate.aws.session import CallCounter, aws_errors, error_code
+from iamstate.kinds.base import decode_document
 from iamstate.model import Json
 
 log = structlog.get_logger()

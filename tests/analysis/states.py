@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from iamstate.model import Address, Group, ManagedPolicy, Resource, Role, State, User, address_of
+from iamstate.kinds.group import Group
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.kinds.user import User
+from iamstate.model import Address, Resource, State, address_of
 from iamstate.policy import normalize
 
 ACCOUNT = "111111111111"

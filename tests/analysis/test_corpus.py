@@ -15,7 +15,8 @@ import yaml
 
 from iamstate.analysis.account import analyse
 from iamstate.analysis.escalation import format_path
-from iamstate.model import Address, Group, Kind, State
+from iamstate.kinds.group import Group
+from iamstate.model import Address, Kind, State
 from iamstate.policy import normalize
 from tests.analysis.corpus import CORPUS, NOW, analyse_config
 

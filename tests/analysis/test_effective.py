@@ -8,7 +8,8 @@ from iamstate.analysis.account import analyse
 from iamstate.analysis.conditions import Reading
 from iamstate.analysis.effective import Permissions, effective_permissions
 from iamstate.analysis.managed import builtin_documents
-from iamstate.model import Address, Json, Kind, Resource, User
+from iamstate.kinds.user import User
+from iamstate.model import Address, Json, Kind, Resource
 from iamstate.policy import normalize
 from tests.analysis.corpus import NOW
 from tests.analysis.states import allow, arn, deny, document, group, policy, role, state, user
