@@ -24,13 +24,17 @@ caller passes in (the core never reads the clock):
   when the key is absent, unless the action always carries the key
   (:data:`ALWAYS_PRESENT`); ``Null`` only asks whether a key is there; ``Like``
   values that are only wildcards (except on a tag key: only tagged resources
-  qualify) and ARN values that reach a whole type admit everything; keys about the caller and the connection (MFA, TLS, source IP and
-  VPC, region, time, user agent, the caller's ARN, account, tags and
-  organization) and keys the caller sets in the request (``aws:RequestTag/...``,
-  ``aws:TagKeys``, ``sts:RoleSessionName``) are met by choosing how to call. A
-  time window that opens by itself later (``DateGreaterThan`` a future date) is a
-  delay, not a guard. ``iam:PolicyARN`` values that admit a high-risk AWS-managed
-  policy (``AdministratorAccess``, ...) do not narrow what can be attached.
+  qualify) and ARN values that reach a whole type admit everything; keys about the
+  caller and the connection (MFA, TLS, source IP and VPC, region, time, user agent,
+  the caller's ARN, account, tags and organization) and keys the caller sets in the
+  request (``aws:RequestTag/...``, ``aws:TagKeys``, ``sts:RoleSessionName``) are met
+  by choosing how to call. A time window that opens by itself later
+  (``DateGreaterThan`` a future date on ``aws:CurrentTime``, or on
+  ``aws:TokenIssueTime``: no session issued today qualifies, but every session
+  issued after the date will) is a delay, not a guard, and is not called never
+  true: nothing needs to change for the grant to open. ``iam:PolicyARN`` values
+  that admit a high-risk AWS-managed policy (``AdministratorAccess``, ...) do not
+  narrow what can be attached.
 - **narrowing**: every other entry; in particular positive operators on keys about
   the resource or the request (``iam:PolicyARN``, ``aws:ResourceTag/...``,
   ``ec2:InstanceProfile``, ``iam:PermissionsBoundary``), ``ArnEqualsIfExists
