@@ -183,6 +183,43 @@ def suggest(action: str) -> str | None:
     return None
 
 
+def _details(action: str) -> tuple[str, Mapping[str, object]] | None:
+    """(service prefix, the catalogue's record of the action), or None for an unknown action."""
+    canonical = lookup(action)
+    if canonical is None:
+        return None
+    prefix, name = canonical.split(":", 1)
+    return prefix, _data().actions.get_action_details(prefix, name)
+
+
+@functools.cache
+def resource_types(action: str) -> tuple[str, ...]:
+    """The resource types an action acts on (``("role",)`` for ``iam:DeleteRole``); empty when
+    the action has none (it is granted on ``*``) or is unknown."""
+    found = _details(action)
+    if found is None:
+        return ()
+    types = found[1].get("resourceTypes", [])
+    return tuple(str(t["name"]) for t in types) if isinstance(types, list) else ()
+
+
+@functools.cache
+def condition_keys(action: str, resource_type: str = "") -> frozenset[str]:
+    """The condition keys IAM evaluates for ``action`` on ``resource_type``, as the Service
+    Authorization Reference spells them (``aws:ResourceTag/${TagKey}``): the action's own
+    keys and those of the resource type. Empty for an unknown action."""
+    found = _details(action)
+    if found is None:
+        return frozenset()
+    prefix, details = found
+    own = details.get("conditionKeys", [])
+    keys = {str(k) for k in own} if isinstance(own, list) else set()
+    if resource_type and resource_type in resource_types(action):
+        of_type = _data().resources.get_resource_type_details(prefix, resource_type).get("conditionKeys", [])
+        keys |= {str(k) for k in of_type}
+    return frozenset(keys)
+
+
 # --- condition keys and resource types ------------------------------------------------
 
 GLOBAL_CONDITION_KEYS_SOURCE = (
@@ -271,18 +308,6 @@ def _key_matcher(template: str) -> re.Pattern[str]:
 
 
 @functools.cache
-def _details(prefix: str) -> Mapping[str, Mapping[str, object]]:
-    """Lower-case action name -> the reference's details of that action."""
-    if prefix not in _services():
-        return {}
-    data = _data()
-    return {
-        str(name).lower(): data.actions.get_action_details(prefix, name)
-        for name in data.actions.get_actions_for_service(prefix)
-    }
-
-
-@functools.cache
 def _resource_types(prefix: str) -> Mapping[str, Mapping[str, object]]:
     if prefix not in _services():
         return {}
@@ -355,18 +380,12 @@ def condition_key_type(key: str) -> str | None:
     return global_condition_key(key) or service_condition_key(key)
 
 
-def _action_details(action: str) -> tuple[str, Mapping[str, object]] | None:
-    split = _split(action)
-    details = _details(split[0]).get(split[1].lower()) if split else None
-    return (split[0], details) if split and details is not None else None
-
-
 def action_condition_keys(action: str) -> tuple[str, ...]:
     """The condition keys the reference lists for one action: its own and its resource types'.
 
     Global keys are not listed (they apply to every action); empty for an unknown action.
     """
-    found = _action_details(action)
+    found = _details(action)
     if found is None:
         return ()
     prefix, details = found
@@ -388,7 +407,7 @@ def action_has_condition_key(action: str, key: str) -> bool:
 def action_resource_types(action: str) -> tuple[ResourceType, ...]:
     """The resource types an action works on, with their ARN formats; empty when the action
     takes only ``*`` (or is unknown)."""
-    found = _action_details(action)
+    found = _details(action)
     if found is None:
         return ()
     prefix, details = found

@@ -61,11 +61,17 @@ def test_examples_load_into_the_expected_entities() -> None:
         "password_policy.account",
         "policy.ci-deploy",
         "policy.dev-boundary",
+        "policy.iamstate-apply",
+        "policy.iamstate-drift",
         "policy.iamstate-force-mfa",
+        "policy.iamstate-plan",
         "policy.lambda-logging",
         "policy.reports-read",
         "role.auditor",
         "role.ci-deploy",
+        "role.iamstate-apply",
+        "role.iamstate-drift",
+        "role.iamstate-plan",
         "role.lambda-app",
         "role.web-server",
         "user.alice",
@@ -107,6 +113,9 @@ def test_examples_record_files_and_sources_as_the_caller_named_them(monkeypatch:
         "examples/roles.yaml",
         "examples/users.yaml",
         "examples/policies/ci-deploy.json",
+        "examples/policies/iamstate-plan.json",
+        "examples/policies/iamstate-drift.json",
+        "examples/policies/iamstate-apply.json",
     )
     assert config.sources[Address(Kind.USER, "alice")] == SourceLocation("examples/users.yaml", 3, 11)
     assert config.sources[Address(Kind.INSTANCE_PROFILE, "web-server")].file == "examples/roles.yaml"
