@@ -380,6 +380,7 @@ def condition_key_type(key: str) -> str | None:
     return global_condition_key(key) or service_condition_key(key)
 
 
+@functools.cache
 def action_condition_keys(action: str) -> tuple[str, ...]:
     """The condition keys the reference lists for one action: its own and its resource types'.
 
@@ -404,6 +405,7 @@ def action_has_condition_key(action: str, key: str) -> bool:
     return _find_key(key, action_condition_keys(action)) is not None
 
 
+@functools.cache
 def action_resource_types(action: str) -> tuple[ResourceType, ...]:
     """The resource types an action works on, with their ARN formats; empty when the action
     takes only ``*`` (or is unknown)."""
