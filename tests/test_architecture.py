@@ -35,6 +35,7 @@ PURE = [
     "audit.py",
     "permissions.py",
 ]
+PURE += sorted(f"analysis/{path.name}" for path in (PACKAGE / "analysis").glob("*.py"))
 FORBIDDEN_MODULES = {"boto3", "botocore", "typer", "moto", "os", "pathlib", "shutil", "subprocess", "io"}
 FORBIDDEN_CALLS = {"open"}
 
