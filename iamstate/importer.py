@@ -43,6 +43,7 @@ from iamstate.kinds.base import ImportContext
 from iamstate.kinds.policy import FORCE_MFA_POLICY
 from iamstate.model import (
     DEFAULT_STACK,
+    STACK_TAG,
     Address,
     Json,
     Kind,
@@ -277,12 +278,17 @@ def unexpected_changes(changes: Iterable[Change], conversions: Sequence[InlineCo
     out = []
     for change in changes:
         address = change.address
+        if change.action is Action.IMPORT:
+            continue  # adopting what was imported: apply tags it for the stack
         if change.action is Action.CREATE and address.kind is Kind.POLICY and address.name.lower() in created:
             continue
         if (
             change.action is Action.UPDATE
             and (address.kind, address.name.lower()) in entities
-            and all(f.path == "policies" or f.path.startswith("inline_policies.") for f in change.fields)
+            and all(
+                f.path == "policies" or f.path.startswith("inline_policies.") or f.path == f"tags.{STACK_TAG}"
+                for f in change.fields
+            )
         ):
             continue
         fields = ", ".join(f.path for f in change.fields)

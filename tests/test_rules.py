@@ -88,7 +88,7 @@ def assume(principal: Any, **extra: Any) -> dict[str, Any]:
 def live(caller: str = f"arn:aws:iam::{ACCOUNT}:user/ci", owned: int = 0, foreign: int = 0) -> LiveAccount:
     resources: dict[Address, Any] = {}
     for i in range(owned):
-        resources[Address(Kind.USER, f"u{i}")] = User(f"u{i}")
+        resources[Address(Kind.USER, f"u{i}")] = User(f"u{i}", tags={STACK_TAG: "iamstate"})
     for i in range(foreign):
         resources[Address(Kind.USER, f"f{i}")] = User(f"f{i}", tags={STACK_TAG: "other"})
     return LiveAccount(State(resources), ACCOUNT, caller_arn=caller)

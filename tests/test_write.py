@@ -90,6 +90,8 @@ roles:
 KEEP_ONLY_TEAM = f"""
 account:
   id: "{ACCOUNT}"
+scope:
+  prune: all  # the account is this configuration's alone: what it does not declare goes
 groups:
   - name: team
 """

@@ -30,7 +30,7 @@ from iamstate.audit import (
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
-from iamstate.model import DesiredConfig, Json, Kind, LiveAccount, Scope
+from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Plan
 from iamstate.rules import RuleInput, caller_findings, run_rules
@@ -122,9 +122,15 @@ def guard_identity(expected: str | None) -> Callable[[str, str], None]:
     return check
 
 
-def read_account(clients: Clients, scope: Scope, expected_account: str | None) -> LiveAccount:
+def read_account(
+    clients: Clients,
+    scope: Scope,
+    expected_account: str | None,
+    declared: Callable[[Kind, str], bool] = lambda kind, name: False,
+) -> LiveAccount:
     """Read the whole live account with the paged reader, guarded by :func:`guard_identity`,
-    and log the ``aws.read`` event."""
+    and log the ``aws.read`` event. ``declared(kind, name)`` says which entities the
+    configuration declares (their per-item reads are worth a call)."""
     from iamstate.aws.read import read_account as read_paged
 
     started = time.monotonic()
@@ -132,6 +138,7 @@ def read_account(clients: Clients, scope: Scope, expected_account: str | None) -
         clients.iam,
         clients.sts,
         owns_policy=lambda path, name: owns_path_and_name(scope, path, name),
+        declared=declared,
         check_identity=guard_identity(expected_account),
     )
     log.info(
@@ -148,7 +155,11 @@ def read_account(clients: Clients, scope: Scope, expected_account: str | None) -
 def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
     """Read the whole live account, stopping first if it is the wrong account (exit 1) or
     the caller is the root user (exit 3)."""
-    return read_account(clients, config.scope, require_account(config))
+
+    def declared(kind: Kind, name: str) -> bool:
+        return config.state.get(Address(kind, name)) is not None
+
+    return read_account(clients, config.scope, require_account(config), declared)
 
 
 def make_plan(

@@ -37,7 +37,7 @@ from iamstate.model import (
     State,
 )
 
-SETTINGS = ("account", "scope", "mfa", "credentials")
+SETTINGS = ("account", "scope", "mfa", "credentials", "audit")
 """Top-level sections of settings; like a singleton kind's section, each may appear in one file only."""
 
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
@@ -97,6 +97,11 @@ class Declared:
     def what(self, *steps: str | int) -> str:
         """How messages name a field of this declaration."""
         return subject(self.file, (*self.path, *steps))
+
+
+def is_absent(d: Declared) -> bool:
+    """True for a declaration that says ``absent: true``: the entity is to be deleted."""
+    return isinstance(d.data, Mapping) and d.data.get("absent") is True
 
 
 def singleton_sections() -> tuple[str, ...]:
@@ -317,18 +322,27 @@ class Builder:
         scope = Scope(
             paths=tuple(scope_data.get("paths") or ("/",)),
             ignore=tuple(scope_data.get("ignore") or ()),
+            prune=str(scope_data.get("prune") or "tagged"),
+            protect=tuple(scope_data.get("protect") or ()),
         )
         stack = str(account.get("stack") or DEFAULT_STACK)
 
         managed: set[Kind] = set()
+        absent: set[Address] = set()
         for kind in specs():
             for d in self.declared(kind.kind):
+                if is_absent(d):
+                    self.sources[d.address] = d.at(kind.name_key)
+                    if not self.is_broken(d):
+                        absent.add(d.address)
+                    continue
                 kind.build(d, self)
                 managed.add(kind.kind)
         self._check_ownership(scope, stack)
 
         mfa = self._section("mfa")
         credentials = self._section("credentials")
+        audit = self._section("audit")
         return DesiredConfig(
             state=State(dict(self.resources)),
             account_id=declared_id,
@@ -347,6 +361,10 @@ class Builder:
             documents_raw=dict(self.documents_raw),
             require_mfa=frozenset(self.require_mfa),
             files=tuple([f.name for f in self.files] + self.document_files),
+            absent=frozenset(absent),
+            audits_account=bool(
+                Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
+            ),
         )
 
     def _section(self, key: str) -> dict[str, Any]:
@@ -397,8 +415,12 @@ class Builder:
             if not spec(address.kind).scoped(resource):
                 continue
             verdict = ownership.standing(resource, scope, stack)
-            if verdict is ownership.Standing.OWNED:
-                continue
+            if verdict not in (
+                ownership.Standing.RESERVED,
+                ownership.Standing.IGNORED,
+                ownership.Standing.OUT_OF_SCOPE,
+            ):
+                continue  # a declared entity carries no tags yet: what is live decides the rest
             reason = {
                 ownership.Standing.OUT_OF_SCOPE: f"its path '{resource.path}' is outside scope.paths "
                 f"({', '.join(scope.paths)})",

@@ -246,4 +246,12 @@ def _key_name_problem(file: YamlFile, path: YamlPath, error: ValidationError) ->
         )
     if validator == "minLength":
         return Diagnostic(f"{what} has an empty key", where)
+    if validator == "enum":
+        values: Any = error.validator_value
+        allowed = quoted_list(str(v) for v in values).replace(" or ", " and ")
+        return Diagnostic(
+            f"{what} key '{key}' cannot go with absent: true",
+            where,
+            f"an entity declared absent holds only {allowed}",
+        )
     return Diagnostic(f"{what} key '{key}': {error.message}", where)

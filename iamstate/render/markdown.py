@@ -37,7 +37,25 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
         out.append("")
         for c in changes:
             out.extend(_change(c))
+    out.extend(unmanaged_section(list(doc.get("unmanaged") or [])))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def unmanaged_section(entries: list[Mapping[str, Json]]) -> list[str]:
+    """Live entities in scope the plan leaves alone, folded, with what to do (pure)."""
+    if not entries:
+        return []
+    out = [
+        f"<details><summary>Not managed by this configuration, never deleted: {len(entries)}</summary>",
+        "",
+    ]
+    remedies: dict[str, str] = {}
+    for entry in entries:
+        out.append(f"- `{entry['address']}`: {_escape(str(entry['reason']))}")
+        remedies.setdefault(str(entry["standing"]), str(entry["remedy"]))
+    out.append("")
+    out.extend(f"{standing}: {_escape(remedy)}  " for standing, remedy in remedies.items())
+    return [*out, "", "</details>", ""]
 
 
 def access_section(access: list[Mapping[str, Json]]) -> list[str]:
