@@ -4,7 +4,7 @@ Live and desired state have the same type, so importing is rendering live state:
 :func:`render_import` takes a :class:`~iamstate.model.LiveAccount` and returns the
 YAML text of one file per kind (``account.yaml``, ``policies.yaml``,
 ``groups.yaml``, ``users.yaml``, ``roles.yaml``). Nothing here reads files or
-calls AWS; :mod:`iamstate.import_command` is the shell that reads IAM, checks the
+calls AWS; :mod:`iamstate.commands.import_` is the shell that reads IAM, checks the
 result against the safety rules and the planner, and writes the files.
 
 How live state becomes configuration:

@@ -258,6 +258,8 @@ class DesiredConfig:
     exceptions: Mapping[Address, Mapping[str, str]] = field(default_factory=dict)
     documents_raw: Mapping[Address, Json] = field(default_factory=dict)
     """Policy documents (and role trust) as written, before normalization, for the rules."""
+    require_mfa: frozenset[Address] = frozenset()
+    """Roles declared with ``require_mfa: true`` next to a full ``trust:`` document."""
     files: tuple[str, ...] = ()
     absent: frozenset[Address] = frozenset()
     """Entities declared ``absent: true``: deleted whether tagged or not (their place is in ``sources``)."""

@@ -19,10 +19,10 @@ import yaml
 from iamstate import policy
 from iamstate.apply import apply_plan
 from iamstate.aws.write import Boto3Executor
-from iamstate.commands import AwsOptions, connect, make_plan
+from iamstate.commands.import_ import ImportResult, import_account, read_for_import, run_import
+from iamstate.commands.shared import AwsOptions, connect, make_plan
 from iamstate.config import load_config
 from iamstate.errors import IamstateError, Refused
-from iamstate.import_command import ImportResult, import_account, read_for_import, run_import
 from iamstate.importer import dump_yaml, render_import, waivers_for
 from iamstate.kinds.group import Group
 from iamstate.kinds.instance_profile import InstanceProfile
@@ -32,6 +32,7 @@ from iamstate.kinds.user import User
 from iamstate.model import Address, Kind, LiveAccount, Resource, Scope, State, address_of
 from iamstate.plan import Action, Finding, Phase, Severity
 from iamstate.readable import aws_spelling, condition_key_spelling, readable_document, template_arn
+from iamstate.render.results import apply_text, import_text
 from tests.support.cli import run_iamstate as run_cli
 from tests.support.strict import StrictIam
 
@@ -391,7 +392,7 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
     # Apply through the strict layer converges without a refused call.
     strict_iam.clear()
     applied = apply_plan(the_plan, Boto3Executor(clients.iam))
-    assert applied.ok, applied.render_text()
+    assert applied.ok, apply_text(applied.to_json())
     assert strict_iam.refused() == []
     operations = strict_iam.operations()
     for attach, delete in [
@@ -551,7 +552,7 @@ def test_import_account_reads_and_writes(strict_iam: StrictIam, tmp_path: Path) 
     result = import_account(tmp_path / "iam", AwsOptions(endpoint_url=strict_iam.endpoint))
     assert result.entities == {"group": 1}
     assert load_yaml(tmp_path / "iam" / "groups.yaml") == {"groups": [{"name": "readers"}]}
-    assert "Imported group: 1 into 2 file(s)." in result.render_text()
+    assert "Imported group: 1 into 2 file(s)." in import_text(result.to_json())
     assert result.to_json()["entities"] == {"group": 1}
 
 

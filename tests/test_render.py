@@ -11,9 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from iamstate.cli import should_color
 from iamstate.model import Address, Kind
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Finding, Phase, Plan, Severity, Unmanaged
-from iamstate.render import FORMATS, render, render_json, render_markdown, render_text, should_color
+from iamstate.render import FORMATS, render, render_json, render_markdown, render_text
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SUMMARY_PREFIXES = ("Plan:", "No changes.")

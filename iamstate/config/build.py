@@ -36,8 +36,6 @@ from iamstate.model import (
     SourceLocation,
     State,
 )
-from iamstate.plan import Finding
-from iamstate.rules.trust import mfa_finding
 
 SETTINGS = ("account", "scope", "mfa", "credentials", "audit")
 """Top-level sections of settings; like a singleton kind's section, each may appear in one file only."""
@@ -125,8 +123,8 @@ class Builder:
         self.broken = broken
         self.partition = partition
         self.diagnostics: list[Diagnostic] = []
-        self.findings: list[Finding] = []
-        """Safety findings that need what only the YAML says (trust-mfa-missing)."""
+        self.require_mfa: set[Address] = set()
+        """Roles declared with ``require_mfa: true`` beside a full ``trust:`` (for trust-mfa-missing)."""
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
         self.sources: dict[Address, SourceLocation] = {}
@@ -234,10 +232,9 @@ class Builder:
         self.sources[address] = where
 
     def require_mfa_in_trust(self, d: Declared, trust: Json) -> None:
-        """A role declared ``require_mfa: true`` beside a full ``trust:``: every AWS-principal statement needs MFA."""
-        finding = mfa_finding(str(d.address), trust, str(d.at("name")))
-        if finding is not None:
-            self.findings.append(finding)
+        """A role declared ``require_mfa: true`` beside a full ``trust:``: recorded for the rule
+        trust-mfa-missing, which checks that every AWS-principal statement needs MFA."""
+        self.require_mfa.add(d.address)
 
     def read_document_file(self, d: Declared, key: str) -> dict[str, Json] | None:
         """A policy document from the JSON or YAML file a declaration names; None after an error."""
@@ -362,6 +359,7 @@ class Builder:
             sources=dict(self.sources),
             exceptions=dict(self.exceptions),
             documents_raw=dict(self.documents_raw),
+            require_mfa=frozenset(self.require_mfa),
             files=tuple([f.name for f in self.files] + self.document_files),
             absent=frozenset(absent),
             audits_account=bool(

@@ -20,7 +20,6 @@ from jsonschema.exceptions import ValidationError
 from iamstate.config.where import describe_value, did_you_mean, entity_at, quoted_list, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
-from iamstate.rules import RULES, unwaivable_rule_ids
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -33,8 +32,8 @@ _TYPE_WORDS = {
 }
 
 
-UNWAIVABLE_RULES = tuple(unwaivable_rule_ids())
-"""Rule ids that exist but that ``exceptions:`` cannot waive (mass-delete has its own flag)."""
+UNWAIVABLE_KEY = "x-iamstate-unwaivable"
+"""Where ``$defs.exceptions`` lists the rules it cannot waive (generated from the rule catalogue)."""
 
 
 @functools.cache
@@ -42,6 +41,20 @@ def _schema() -> dict[str, Any]:
     text = resources.files("iamstate").joinpath("schemas", "iamstate.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def _unwaivable() -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = _schema()["$defs"]["exceptions"][UNWAIVABLE_KEY]
+    return found
+
+
+UNWAIVABLE_RULES = tuple(_unwaivable())
+"""Rule ids that exist but that ``exceptions:`` cannot waive (mass-delete has its own flag)."""
+
+
+def unwaivable_remedy(rule: str) -> str:
+    """What to do about a finding of an unwaivable rule, as the rule catalogue says."""
+    return _unwaivable()[rule]["remedy"]
 
 
 def schema() -> dict[str, Any]:
@@ -183,7 +196,7 @@ def _unknown_rules(
     for key in keys:
         where = file.key_at((*path, key))
         if key in UNWAIVABLE_RULES:
-            flag = RULES[key].waiver_flag
+            flag = _unwaivable()[key].get("waiver_flag", "")
             yield Diagnostic(
                 f"{what} cannot waive rule '{key}': it is not waivable",
                 where,
