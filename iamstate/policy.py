@@ -84,6 +84,15 @@ def normalize(document: Json) -> Json:
     return _ordered(out, DOCUMENT_KEYS)
 
 
+def normalize_statement(statement: Json) -> Json:
+    """The canonical form of one statement, as :func:`normalize` makes it inside a document (pure).
+
+    Every key is normalized on its own, so a statement holding only ``Action`` (or only
+    one condition) gives that part's canonical form: the unit the plan's diffs compare.
+    """
+    return _normalize_statement(statement)
+
+
 def equivalent(a: Json, b: Json) -> bool:
     """True when two policy documents mean the same (pure)."""
     return bool(normalize(a) == normalize(b))

@@ -29,10 +29,11 @@ from iamstate.audit import (
 )
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
-from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
+from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, IamstateError, Refused
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Plan
+from iamstate.render.markdown import DEFAULT_MAX_CHARS
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.savedplan import metadata
 
@@ -58,6 +59,13 @@ class OutputOptions:
     color: bool = False
     out: Path | None = None
     sarif_out: Path | None = None
+    max_chars: int = DEFAULT_MAX_CHARS
+    """The longest markdown to print (a pull-request comment's budget)."""
+
+    @property
+    def full(self) -> str:
+        """Where the whole result is when markdown must leave parts out: the ``--out`` file."""
+        return str(self.out) if self.out is not None else ""
 
 
 @dataclass
@@ -257,6 +265,31 @@ def sarif(doc: Mapping[str, Json], files: Sequence[str]) -> str:
     return render_sarif(
         doc, rules, tool_version=__version__, root=str(Path.cwd()), files=files, information_uri=home
     )
+
+
+def read_plan_file(path: Path) -> dict[str, Json]:
+    """The JSON document ``plan --out`` (or ``drift --out``) wrote to ``path``; IamstateError when
+    the file is missing or holds something else."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IamstateError(f"saved plan {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
+    if not isinstance(doc, dict):
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: not a JSON object")
+    return doc
+
+
+def load_saved_plan(path: Path) -> Plan:
+    """The plan ``plan --out`` wrote to ``path``; IamstateError for anything else."""
+    doc = read_plan_file(path)
+    try:
+        return Plan.from_json(doc)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
 
 
 def plan_exit_code(the_plan: Plan, *, changes_exit: bool) -> ExitCode:
