@@ -157,13 +157,17 @@ def _paired(before: list[Json], after: list[Json]) -> list[tuple[int | None, int
     normalized_b = [policy.normalize_statement(s) for s in before]
     normalized_a = [policy.normalize_statement(s) for s in after]
     pair(lambda b, a: normalized_b[before.index(b)] == normalized_a[after.index(a)])
+    # The same statement under another Sid.
+    pair(
+        lambda b, a: _without_sid(normalized_b[before.index(b)]) == _without_sid(normalized_a[after.index(a)])
+    )
     for ai in range(len(after)):
         if ai in partner:
             continue
         best, score = None, _SIMILAR
         for bi in range(len(before)):
             if bi in taken or (_sid(before[bi]) and _sid(after[ai])):
-                continue
+                continue  # two statements with their own Sids are two statements
             ratio = difflib.SequenceMatcher(
                 None, _canonical_lines(normalized_b[bi]), _canonical_lines(normalized_a[ai])
             ).ratio()
@@ -175,17 +179,34 @@ def _paired(before: list[Json], after: list[Json]) -> list[tuple[int | None, int
 
     out: list[tuple[int | None, int | None]] = []
     placed: set[int] = set()
+
+    def lone(indexes: range) -> None:
+        for bi in indexes:
+            if bi in taken:
+                if bi > indexes.start:
+                    break
+                continue
+            if bi not in placed:
+                out.append((bi, None))
+                placed.add(bi)
+
     for ai in range(len(after)):
         paired = partner.get(ai)
-        if paired is not None:
-            # Live statements without a partner that came before this one in the live document.
-            for lone in range(paired):
-                if lone not in taken and lone not in placed:
-                    out.append((lone, None))
-                    placed.add(lone)
+        if paired is None:
+            out.append((None, ai))
+            continue
+        # Live statements without a partner go where they were: before and after this one.
+        lone(range(paired))
         out.append((paired, ai))
+        lone(range(paired + 1, len(before)))
     out += [(bi, None) for bi in range(len(before)) if bi not in taken and bi not in placed]
     return out
+
+
+def _without_sid(statement: Json) -> Json:
+    if isinstance(statement, Mapping):
+        return {k: v for k, v in statement.items() if k != "Sid"}
+    return statement
 
 
 def _canonical_lines(value: Json) -> list[str]:
@@ -238,6 +259,12 @@ def _align(before: Json, after: Json, normalize: Normalizer, depth: tuple[object
             if b_key not in used:
                 out[str(b_key)] = before[b_key]
         return out
+    if (
+        isinstance(after, list)
+        and not isinstance(before, (list, Mapping))
+        and normalize([before]) == normalize(before)
+    ):
+        before = [before]  # a string where the configuration writes a list: the same, lined up as one
     if isinstance(before, list) and isinstance(after, list):
         item = _child(normalize, _ITEM)
         a_norm = [item(a) for a in after]
@@ -258,8 +285,9 @@ def _align(before: Json, after: Json, normalize: Normalizer, depth: tuple[object
 
 
 def _hunks(before: Json, after: Json) -> list[DocLine]:
-    """The changed lines of two values' pretty forms with a few lines of context around each;
-    a gap of more than two unchanged lines is shown as ``…``."""
+    """The changed lines of two values' pretty forms with a few lines of context around each
+    (unchanged lines as ``after`` writes them); a gap of more than two unchanged lines is
+    shown as ``…``."""
     b, a = pretty(before), pretty(after)
     out: list[DocLine] = []
     shown_to = 0  # the configuration's lines shown so far
@@ -270,7 +298,9 @@ def _hunks(before: Json, after: Json) -> list[DocLine]:
         else:
             out.extend(DocLine(" ", line) for line in a[shown_to:until])
 
-    for group in difflib.SequenceMatcher(None, b, a, autojunk=False).get_grouped_opcodes(CONTEXT):
+    # A line that differs only by its trailing comma (an item added after it) is unchanged.
+    bare_b, bare_a = [line.rstrip(",") for line in b], [line.rstrip(",") for line in a]
+    for group in difflib.SequenceMatcher(None, bare_b, bare_a, autojunk=False).get_grouped_opcodes(CONTEXT):
         gap(group[0][3])
         for tag, b1, b2, a1, a2 in group:
             if tag == "equal":
