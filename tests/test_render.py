@@ -14,6 +14,7 @@ import pytest
 from iamstate.cli import should_color
 from iamstate.model import Address, Kind
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Finding, Phase, Plan, Severity, Unmanaged
+from iamstate.policy import normalize
 from iamstate.render import FORMATS, render, render_json, render_markdown, render_text
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -116,6 +117,10 @@ def update_role() -> Change:
             ApiCall("DetachRolePolicy", {"RoleName": "ci-deploy", "PolicyArn": ARN_OLD}, Phase.DETACH),
             ApiCall("DeleteRolePolicy", {"RoleName": "ci-deploy", "PolicyName": "legacy"}, Phase.DELETE),
         ),
+        normalized={
+            "before": {"trust": normalize(TRUST_EC2), "inline_policies": {"legacy": normalize(REPORTS_READ)}},
+            "after": {"trust": normalize(TRUST_ECS)},
+        },
     )
 
 
@@ -506,7 +511,9 @@ def test_schema_declares_exactly_the_keys_of_the_json_form(
     defs = schema["$defs"]
     assert set(schema["properties"]) == set(doc) | set(adopting)
     assert set(schema["required"]) == set(doc) == set(adopting) - {"unmanaged"}
-    assert set(defs["change"]["properties"]) == set(doc["changes"][0]) | set(adopting["changes"][0])
+    assert set(defs["change"]["properties"]) == (
+        set(doc["changes"][0]) | set(doc["changes"][1]) | set(adopting["changes"][0])
+    )
     assert set(defs["unmanaged"]["properties"]) == set(adopting["unmanaged"][0])
     assert set(schema["properties"]["summary"]["properties"]) == set(adopting["summary"])
     assert set(defs["field_diff"]["properties"]) == set(doc["changes"][1]["fields"][0])

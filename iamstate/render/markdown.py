@@ -32,8 +32,8 @@ from iamstate.render.text import SYMBOLS, change_lines
 
 DEFAULT_MAX_CHARS = 60_000
 """The default comment budget: under GitHub's 65,536-character limit, with room for a marker."""
-MIN_MAX_CHARS = 2_000
-"""The smallest budget that still holds a summary, the banners' first lines and the closing note."""
+MIN_MAX_CHARS = 1_000
+"""The smallest budget that still holds the title, the summary line and the closing note."""
 
 
 @dataclass
@@ -70,7 +70,8 @@ def fit(parts: Sequence[Part], max_chars: int, note: Callable[[dict[str, int]], 
         frame = _size(part.head) + _size(part.tail)
         reserve = _size(part.more(10**6)) if part.more else 0
         if not part.entries:
-            shown[index] = used + frame <= budget
+            # The title and the summary line (priority 0) are always shown.
+            shown[index] = part.priority == 0 or used + frame <= budget
             used += frame if shown[index] else 0
             continue
         if used + frame + reserve > budget:
