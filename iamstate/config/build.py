@@ -37,7 +37,7 @@ from iamstate.model import (
     State,
 )
 
-SETTINGS = ("account", "scope", "mfa", "credentials", "audit")
+SETTINGS = ("account", "scope", "mfa", "credentials", "audit", "safety")
 """Top-level sections of settings; like a singleton kind's section, each may appear in one file only."""
 
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
@@ -335,6 +335,7 @@ class Builder:
                     self.sources[d.address] = d.at(kind.name_key)
                     if not self.is_broken(d):
                         absent.add(d.address)
+                        self._exceptions(d.address, d.file, d.path, d.data)
                     continue
                 kind.build(d, self)
                 managed.add(kind.kind)
@@ -362,6 +363,7 @@ class Builder:
             require_mfa=frozenset(self.require_mfa),
             files=tuple([f.name for f in self.files] + self.document_files),
             absent=frozenset(absent),
+            in_use_days=int(self._section("safety").get("in_use_days", 30)),
             audits_account=bool(
                 Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
             ),
