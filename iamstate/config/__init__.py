@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from iamstate.config.build import Builder
+from iamstate.config.files import config_root, read_config_file
+from iamstate.config.limits import MAX_CONFIG_FILE_BYTES
 from iamstate.config.refusals import take_refusals
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
-from iamstate.config.yamlpos import YamlFile, YamlPath, load_yaml_file
+from iamstate.config.where import subject
+from iamstate.config.yamlpos import YamlFile, YamlPath, parse_yaml
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
 from iamstate.plan import Finding
@@ -47,8 +50,10 @@ def config_files(path: str | os.PathLike[str]) -> list[Path]:
     """The YAML files PATH means: the file itself, or every ``*.yaml``/``*.yml`` below a directory.
 
     Below a directory, files and directories whose name starts with "." (``.git``,
-    ``.github``) are skipped. Files come sorted by their path relative to PATH, each
-    as PATH joined with that relative path. Raises ConfigError when PATH does not exist.
+    ``.github``) are skipped, and symbolic links to directories are not followed.
+    Files come sorted by their path relative to PATH, each as PATH joined with that
+    relative path; a symbolic link or special file with a YAML name is listed too, so
+    that reading it reports what it is. Raises ConfigError when PATH does not exist.
     """
     root = Path(path)
     if root.is_file():
@@ -60,7 +65,7 @@ def config_files(path: str | os.PathLike[str]) -> list[Path]:
         relative = candidate.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if candidate.suffix.lower() in _SUFFIXES and candidate.is_file():
+        if candidate.suffix.lower() in _SUFFIXES and (candidate.is_symlink() or not candidate.is_dir()):
             found.append(relative)
     return [root / relative for relative in sorted(found, key=lambda r: r.as_posix())]
 
@@ -81,11 +86,9 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
                 )
             ]
         )
-    parsed = [(file, *load_yaml_file(file, str(file))) for file in files]
-
-    # A YAML policy document named by a document_file is data, not configuration.
-    documents = _document_files([f for _, f, _ in parsed if f is not None])
-    parsed = [entry for entry in parsed if entry[0].resolve() not in documents]
+    root = config_root(path)
+    parsed = [(file, *_parse_file(root, file)) for file in files]
+    parsed, named = _documents_named(parsed)
 
     diagnostics: list[Diagnostic] = []
     findings: list[Finding] = []
@@ -117,23 +120,63 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
     # With a file unreadable, names it declares are unknown: checking references
     # across files would only add noise to the syntax error that explains it.
     if all(file is not None for _, file, _ in parsed):
-        builder = Builder(loaded, broken, partition)
+        builder = Builder(loaded, broken, partition, root=root)
         config = builder.build()
         diagnostics.extend(builder.diagnostics)
         findings.extend(builder.findings)
+    diagnostics.extend(named)
     if diagnostics or config is None:
         raise ConfigError(_sorted_unique(diagnostics))
     return LoadedConfig(config, tuple(sorted(findings, key=lambda f: _location_key(f.location))))
 
 
-def _document_files(files: list[YamlFile]) -> set[Path]:
-    out: set[Path] = set()
-    for file in files:
-        policies = file.data.get("policies") if isinstance(file.data, dict) else None
-        for item in policies if isinstance(policies, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("document_file"), str):
-                out.add((Path(file.name).parent / item["document_file"]).resolve())
-    return out
+def _parse_file(root: Path, file: Path) -> tuple[YamlFile | None, list[Diagnostic]]:
+    text = read_config_file(root, file, str(file), max_bytes=MAX_CONFIG_FILE_BYTES)
+    if isinstance(text, Diagnostic):
+        return None, [text]
+    return parse_yaml(text, str(file))
+
+
+Parsed = list[tuple[Path, YamlFile | None, list[Diagnostic]]]
+
+
+def _documents_named(parsed: Parsed) -> tuple[Parsed, list[Diagnostic]]:
+    """Take out the YAML files that a ``document_file`` names: they are data, not configuration.
+
+    A named file that declares configuration sections stays configuration, and naming
+    it is an error at the ``document_file``: reading it as a document would silently
+    drop what it declares.
+    """
+    by_path = {entry[0].resolve(): entry for entry in parsed}
+    taken: set[Path] = set()
+    problems: list[Diagnostic] = []
+    sections = set(section_keys())
+    for _, file, _ in parsed:
+        policies = file.data.get("policies") if file is not None and isinstance(file.data, dict) else None
+        for index, item in enumerate(policies if isinstance(policies, list) else []):
+            if not (isinstance(item, dict) and isinstance(item.get("document_file"), str)):
+                continue
+            assert file is not None
+            named = (Path(file.name).parent / item["document_file"]).resolve()
+            entry = by_path.get(named)
+            if entry is None:
+                continue
+            declared = (
+                sorted(sections & set(entry[1].data)) if entry[1] and isinstance(entry[1].data, dict) else []
+            )
+            if declared:
+                problems.append(
+                    Diagnostic(
+                        f"{subject(file, ('policies', index, 'document_file'))} '{item['document_file']}' "
+                        "is a configuration file "
+                        f"(it declares {', '.join(declared)}), not a policy document",
+                        file.at(("policies", index, "document_file")),
+                        "name a file that holds only the document (Version, Statement)",
+                    )
+                )
+            else:
+                taken.add(named)
+    return [entry for entry in parsed if entry[0].resolve() not in taken], problems
 
 
 def _location_key(location: SourceLocation | str | None) -> tuple[int, str, int, int]:

@@ -9,8 +9,6 @@ located :class:`Diagnostic`; building goes on after one so that all are reported
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from iamstate import ownership, policy
+from iamstate.config.docfile import load_document_file
 from iamstate.config.documents import FORCE_MFA_POLICY, force_mfa_document, trust_from_shorthand
 from iamstate.config.where import did_you_mean, subject
-from iamstate.config.yamlpos import YamlFile, YamlPath, parse_yaml
+from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
 from iamstate.model import (
     DEFAULT_STACK,
@@ -113,7 +112,11 @@ class Declared:
 class Builder:
     """Builds one :class:`DesiredConfig` from files, collecting diagnostics as it goes."""
 
-    def __init__(self, files: list[YamlFile], broken: set[tuple[str, YamlPath]], partition: str):
+    def __init__(
+        self, files: list[YamlFile], broken: set[tuple[str, YamlPath]], partition: str, *, root: Path
+    ):
+        self.root = root
+        """The config root: files the configuration names must lie inside it."""
         self.files = files
         self.broken = broken
         self.partition = partition
@@ -323,40 +326,16 @@ class Builder:
             document = d.data["document"]
             self.check_variables(_strings(document, d.file, (*d.path, "document"), d.what("document")))
             return dict(document)
-        relative = str(d.data["document_file"])
         where = d.at("document_file")
-        file_path = Path(d.file.name).parent / relative
-        shown = os.path.normpath(file_path)
-        try:
-            text = file_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.error(
-                f"{d.what('document_file')} '{relative}' not found (looked for {shown})",
-                where,
-                "document_file is relative to the YAML file that declares the policy",
-            )
+        found = load_document_file(
+            self.root, where, str(d.data["document_file"]), field=d.what("document_file"), entity=d.what()
+        )
+        if isinstance(found, list):
+            self.diagnostics.extend(found)
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(f"{d.what('document_file')}: cannot read {shown}: {exc}", where)
-            return None
+        shown, loaded = found.name, found.data
         if shown not in self.document_files:
             self.document_files.append(shown)
-        loaded: Json
-        if file_path.suffix.lower() == ".json":
-            try:
-                loaded = json.loads(text)
-            except json.JSONDecodeError as exc:
-                self.error(
-                    f"invalid JSON in the document of {d.what()}: {exc.msg}",
-                    SourceLocation(shown, exc.lineno, exc.colno),
-                )
-                return None
-        else:
-            parsed, problems = parse_yaml(text, shown)
-            if parsed is None:
-                self.diagnostics.extend(problems)
-                return None
-            loaded = parsed.data
         if not isinstance(loaded, dict):
             self.error(
                 f"the document of {d.what()} in {shown} must be a mapping (a JSON object), "
