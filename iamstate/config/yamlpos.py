@@ -47,6 +47,7 @@ class Mark(Protocol):
     line: int
     column: int
 
+
 REPARSE_CHARS = 256 * 1024
 """Files up to this size that libyaml rejects are parsed again in pure Python for the message."""
 
