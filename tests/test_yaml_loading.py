@@ -166,4 +166,4 @@ def test_load_config_reports_a_bound_as_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "main.yaml").write_text("users:\n  - name: alice\n    tags: {team: " + "[" * 100 + "\n")
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path)
-    assert [str(d) for d in raised.value.diagnostics][0].startswith(f"{tmp_path / 'main.yaml'}:3:")
+    assert str(raised.value.diagnostics[0]).startswith(f"{tmp_path / 'main.yaml'}:3:")
