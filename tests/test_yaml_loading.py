@@ -60,7 +60,7 @@ def test_the_fallback_runs_when_pyyaml_has_no_libyaml(
         raise AssertionError("libyaml's loader must not be used")
 
     monkeypatch.setattr(yamlpos, "LIBYAML", False)
-    monkeypatch.setattr(yaml, "CSafeLoader", no_libyaml)
+    monkeypatch.setattr(yamlpos, "_CLoader", no_libyaml)
     (tmp_path / "main.yaml").write_text("users:\n  - name: alice\n    tags: {team: data}\n")
     config = load_config(tmp_path).config
     assert [r.name for r in config.state] == ["alice"]

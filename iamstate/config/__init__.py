@@ -23,7 +23,7 @@ from iamstate.config.refusals import take_refusals
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
 from iamstate.config.where import subject
-from iamstate.config.yamlpos import YamlFile, YamlPath, parse_yaml
+from iamstate.config.yamlpos import YamlFile, YamlPath, gc_paused, parse_yaml
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
 from iamstate.plan import Finding
@@ -76,6 +76,13 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
     ``partition`` is what ``${partition}`` stands for (``aws``, ``aws-cn``, ...).
     Raises ConfigError with every problem found, sorted by file and line.
     """
+    # Loading builds millions of small objects that live until the command ends; the
+    # cyclic collector would walk them all again and again while they are made.
+    with gc_paused():
+        return _load_config(path, partition)
+
+
+def _load_config(path: str | os.PathLike[str], partition: str) -> LoadedConfig:
     files = config_files(path)
     if not files:
         raise ConfigError(

@@ -578,12 +578,14 @@ def _all_strings(value: Json) -> Iterator[str]:
 def _strings(
     value: Json, file: YamlFile, path: YamlPath, what: str
 ) -> Iterator[tuple[str, SourceLocation, str]]:
-    """Every string in ``value`` with where it was written (keys located at the key)."""
+    """Every string in ``value`` that names a variable, with where it was written (keys at the key)."""
     if isinstance(value, str):
-        yield value, file.at(path), what
+        if "${" in value:
+            yield value, file.at(path), what
     elif isinstance(value, dict):
         for key, child in value.items():
-            yield str(key), file.key_at((*path, key)), what
+            if "${" in str(key):
+                yield str(key), file.key_at((*path, key)), what
             yield from _strings(child, file, (*path, key), what)
     elif isinstance(value, list):
         for index, child in enumerate(value):

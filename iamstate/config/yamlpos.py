@@ -122,10 +122,10 @@ def parse_yaml(
             )
         ]
     use_c = LIBYAML if libyaml is None else libyaml and LIBYAML
-    with _gc_paused():
+    with gc_paused():
         if use_c:
             try:
-                return _load(yaml.CSafeLoader(text), name)
+                return _load(_CLoader(text), name)
             except yaml.YAMLError as exc:
                 if len(text) > REPARSE_CHARS:
                     return None, [_yaml_error(exc, name, text)]
@@ -136,7 +136,8 @@ def parse_yaml(
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (reference counting still frees memory)."""
     # Composing creates hundreds of thousands of acyclic objects; the cyclic collector
     # would scan them all again and again (it takes most of the time for a large file).
     enabled = gc.isenabled()
@@ -164,7 +165,26 @@ def _load(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnostic]]:
     return YamlFile(name, data, converter.values, converter.keys, converter.scalars), []
 
 
-class _BoundedSafeLoader(yaml.SafeLoader):
+class _ResolveOnce:
+    """Resolves each distinct (kind, text, implicit) once per file: most scalars repeat."""
+
+    def resolve(self, kind: type, value: str | None, implicit: Any) -> str:
+        try:
+            return self._resolved[kind, value, implicit]
+        except AttributeError:
+            self._resolved: dict[tuple[type, str | None, Any], str] = {}
+        except KeyError:
+            pass
+        tag: str = super().resolve(kind, value, implicit)  # type: ignore[misc]
+        self._resolved[kind, value, implicit] = tag
+        return tag
+
+
+class _CLoader(_ResolveOnce, yaml.CSafeLoader):
+    """libyaml's composer with PyYAML's safe resolver and constructors."""
+
+
+class _BoundedSafeLoader(_ResolveOnce, yaml.SafeLoader):
     """PyYAML's pure-Python loader, refusing to compose deeper than MAX_NESTING_DEPTH.
 
     Its composer recurses once per level; without a bound, deep nesting ends in
