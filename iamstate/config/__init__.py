@@ -154,7 +154,7 @@ def _documents_named(parsed: Parsed) -> tuple[Parsed, list[Diagnostic]]:
     it is an error at the ``document_file``: reading it as a document would silently
     drop what it declares.
     """
-    by_path = {entry[0].resolve(): entry for entry in parsed}
+    by_path = {_resolved(entry[0]): entry for entry in parsed}
     taken: set[Path] = set()
     problems: list[Diagnostic] = []
     sections = set(section_keys())
@@ -164,7 +164,10 @@ def _documents_named(parsed: Parsed) -> tuple[Parsed, list[Diagnostic]]:
             if not (isinstance(item, dict) and isinstance(item.get("document_file"), str)):
                 continue
             assert file is not None
-            named = (Path(file.name).parent / item["document_file"]).resolve()
+            try:
+                named = (Path(file.name).parent / item["document_file"]).resolve()
+            except (OSError, RuntimeError):
+                continue  # a symbolic-link loop: reading it reports that
             entry = by_path.get(named)
             if entry is None:
                 continue
@@ -183,7 +186,14 @@ def _documents_named(parsed: Parsed) -> tuple[Parsed, list[Diagnostic]]:
                 )
             else:
                 taken.add(named)
-    return [entry for entry in parsed if entry[0].resolve() not in taken], problems
+    return [entry for entry in parsed if _resolved(entry[0]) not in taken], problems
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def _location_key(location: SourceLocation | str | None) -> tuple[int, str, int, int]:

@@ -10,6 +10,7 @@ configuration error, and the file is neither read nor echoed.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -102,7 +103,11 @@ def _read_contained(
         if path.is_symlink():
             return refuse("is a symbolic link to nothing", "point it at a file inside the configuration")
         return refuse(f"not found (looked for {shown})", not_found_hint)
-    except (OSError, RuntimeError) as exc:
+    except RuntimeError:
+        return refuse("is a loop of symbolic links", "point it at a file inside the configuration")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return refuse("is a loop of symbolic links", "point it at a file inside the configuration")
         return refuse(f"cannot be resolved: {_reason(exc)}")
     if not resolved.is_relative_to(root):
         return refuse(
