@@ -166,3 +166,27 @@ def test_load_config_reports_a_bound_as_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path)
     assert str(raised.value.diagnostics[0]).startswith(f"{tmp_path / 'main.yaml'}:3:")
+
+
+def test_a_file_of_too_many_values_is_refused_before_it_is_composed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlpos, "MAX_YAML_NODES", 1_000)
+
+    def not_composed(*args: object) -> None:
+        raise AssertionError("a file over the limit must not be composed")
+
+    monkeypatch.setattr(yamlpos, "_load", not_composed)
+    parsed, problems = parse_yaml("users: [" + "0," * 1_500 + "0]\n", "f.yaml")
+    assert parsed is None
+    assert [str(p) for p in problems] == [
+        "f.yaml:1:2003: error: invalid YAML: the file holds more than 1,000 values "
+        "(split the configuration into several files)"
+    ]
+
+
+def test_a_file_near_the_bound_of_values_is_composed_and_counted_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(yamlpos, "MAX_YAML_NODES", 1_000)
+    (parsed, problems), _ = _both("users: [" + "0," * 700 + "0]\n")
+    assert problems == []
+    assert parsed is not None and len(parsed.get(("users",))) == 701  # type: ignore[arg-type]

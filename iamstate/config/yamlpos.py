@@ -125,6 +125,9 @@ def parse_yaml(
     with gc_paused():
         if use_c:
             try:
+                too_many = _too_many_values(text, name)
+                if too_many is not None:
+                    return None, [too_many]
                 return _load(_CLoader(text), name)
             except yaml.YAMLError as exc:
                 if len(text) > REPARSE_CHARS:
@@ -133,6 +136,37 @@ def parse_yaml(
             return _load(_BoundedSafeLoader(text), name)
         except yaml.YAMLError as exc:
             return None, [_yaml_error(exc, name, text)]
+
+
+_NODE_PUNCTUATION = "-:?,[{"
+
+
+def _too_many_values(text: str, name: str) -> Diagnostic | None:
+    """Refuse a file of more than MAX_YAML_NODES values before composing it (libyaml composes
+    all of it at once, which for millions of values takes long and much memory).
+
+    Every value but the first follows one of ``- : ? , [ {``, and no character
+    introduces more than two, so twice their count bounds the values; only a file over
+    that bound has its events counted, which costs no memory.
+    """
+    if 1 + 2 * sum(text.count(c) for c in _NODE_PUNCTUATION) <= MAX_YAML_NODES:
+        return None
+    parser = _CLoader(text)
+    try:
+        values = 0
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                values += 1
+                if values > MAX_YAML_NODES:
+                    return Diagnostic(
+                        f"invalid YAML: the file holds more than {MAX_YAML_NODES:,} values",
+                        _located(event.start_mark, name),
+                        "split the configuration into several files",
+                    )
+    finally:
+        parser.dispose()
+    return None
 
 
 @contextlib.contextmanager
@@ -237,7 +271,7 @@ def _yaml_error(exc: yaml.YAMLError, name: str, text: str) -> Diagnostic:
     return Diagnostic(f"invalid YAML: {exc}", SourceLocation(name, 1, 1))
 
 
-def _located(mark: yaml.Mark | None, name: str) -> SourceLocation:
+def _located(mark: Mark | None, name: str) -> SourceLocation:
     return SourceLocation(name, mark.line + 1, mark.column + 1) if mark else SourceLocation(name, 1, 1)
 
 
