@@ -340,43 +340,45 @@ def times(series: Series) -> str:
     return f"{series.min:8.2f} {series.median:8.2f}"
 
 
-def report(results: list[SizeResult], small: dict[str, Series], args: argparse.Namespace) -> None:
+def report_size(r: SizeResult, args: argparse.Namespace) -> None:
+    """One size's results, printed as soon as they are measured."""
+    s = r.shape
     say()
-    say(f"Results ({args.repeats} repetitions each; seconds, min and median; RSS is the peak of one process)")
-    for r in results:
-        s = r.shape
-        say()
+    say(
+        f"== {r.name}: {s.roles} roles, {s.policies} policies, {s.users} users, {s.groups} groups "
+        f"({r.config_bytes // 1024} KiB of YAML; account built in {r.build_seconds:.0f} s)"
+    )
+    say(f"  {'run':34} {'min':>8} {'median':>8} {'RSS MB':>8}")
+    rows = [("plan, no changes (CLI)", r.plan), ("floor: bare boto3, same reads", r.floor)]
+    rows.append(("validate (CLI)", r.validate))
+    if r.baseline_validate is not None:
+        rows.append(("validate, baseline checkout", r.baseline_validate))
+    for label, series in rows:
+        say(f"  {label:34} {times(series)} {series.max_rss_mb:8.0f}")
+    say(
+        f"  plan / floor: {ratio(r.plan.median, r.floor.median)} (median)  "
+        f"{ratio(r.plan.min, r.floor.min)} (min)"
+    )
+    if r.baseline_validate is not None:
         say(
-            f"== {r.name}: {s.roles} roles, {s.policies} policies, {s.users} users, {s.groups} groups "
-            f"({r.config_bytes // 1024} KiB of YAML; account built in {r.build_seconds:.0f} s)"
+            f"  validate / baseline validate: {ratio(r.validate.median, r.baseline_validate.median)} "
+            f"(median)  {ratio(r.validate.min, r.baseline_validate.min)} (min)"
         )
-        say(f"  {'run':34} {'min':>8} {'median':>8} {'RSS MB':>8}")
-        rows = [("plan, no changes (CLI)", r.plan), ("floor: bare boto3, same reads", r.floor)]
-        rows.append(("validate (CLI)", r.validate))
-        if r.baseline_validate is not None:
-            rows.append(("validate, baseline checkout", r.baseline_validate))
-        for label, series in rows:
-            say(f"  {label:34} {times(series)} {series.max_rss_mb:8.0f}")
-        say(
-            f"  plan / floor: {ratio(r.plan.median, r.floor.median)} (median)  "
-            f"{ratio(r.plan.min, r.floor.min)} (min)"
-        )
-        if r.baseline_validate is not None:
-            say(
-                f"  validate / baseline validate: {ratio(r.validate.median, r.baseline_validate.median)} "
-                f"(median)  {ratio(r.validate.min, r.baseline_validate.min)} (min)"
-            )
-        total = sum(r.calls.values())
-        say(f"  API calls of plan ({total}): " + ", ".join(f"{op} {n}" for op, n in sorted(r.calls.items())))
-        in_process = sum(v for k, v in r.phases.items() if k != "normalize")
-        say(f"  phases of one plan, in process ({in_process:.2f} s in all):")
-        for phase in ("parse", "schema", "build", "read", "normalize", "diff", "rules", "render"):
-            seconds = r.phases.get(phase, 0.0)
-            note = "  (within build and read)" if phase == "normalize" else ""
-            say(f"    {phase:10} {seconds:8.2f}  {seconds / in_process:6.1%}{note}")
+    total = sum(r.calls.values())
+    say(f"  API calls of plan ({total}): " + ", ".join(f"{op} {n}" for op, n in sorted(r.calls.items())))
+    in_process = sum(v for k, v in r.phases.items() if k != "normalize")
+    say(f"  phases of one plan, in process ({in_process:.2f} s in all):")
+    for phase in ("parse", "schema", "build", "read", "normalize", "diff", "rules", "render"):
+        seconds = r.phases.get(phase, 0.0)
+        note = "  (within build and read)" if phase == "normalize" else ""
+        say(f"    {phase:10} {seconds:8.2f}  {seconds / in_process:6.1%}{note}")
+
+
+def report_small(small: dict[str, Series], args: argparse.Namespace) -> None:
     say()
+    say(f"Start-up ({max(args.repeats, 5)} runs; seconds, min and median; peak RSS MB)")
     for label, series in small.items():
-        say(f"{label:44} {times(series)} {series.max_rss_mb:8.0f}")
+        say(f"  {label:42} {times(series)} {series.max_rss_mb:8.0f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,15 +421,18 @@ def main(argv: list[str] | None = None) -> int:
                 env=iamstate_env(code),
                 cwd=REPO,
             )
-    results = []
+    report_small(small, args)
+    say()
+    say(f"Results ({args.repeats} repetitions each; seconds, min and median; RSS is the peak of one process)")
     with tempfile.TemporaryDirectory(prefix="iamstate-scale-") as tmp, LocalIam() as local:
+        # moto logs every request it fails under parallel writes; the build retries them.
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         # The in-process phases: only the fake credentials and the local endpoint.
         for name in [n for n in os.environ if n.startswith("AWS_")]:
             del os.environ[name]
         os.environ.update(local.env())
         for name in sizes:
-            results.append(measure_size(name, local, Path(tmp), args))
-    report(results, small, args)
+            report_size(measure_size(name, local, Path(tmp), args), args)
     return 0
 
 
