@@ -343,7 +343,9 @@ class _Converter:
         key = id(node)
         if key not in self._seen:
             self._seen.add(key)
-            self._count(1, ref or node)
+            self._nodes += 1
+            if self._nodes > MAX_YAML_NODES:
+                self._count(0, ref or node)
             return False
         size = self._size(node)
         if size is None:
@@ -431,6 +433,10 @@ class _Converter:
         return value
 
     def _check_text(self, text: str, node: Node) -> None:
+        # The file's text holds no surrogate (decoding refuses them): only the escapes of a
+        # double-quoted scalar can make one.
+        if getattr(node, "style", None) != '"':
+            return
         surrogate = _SURROGATE.search(text)
         if surrogate is not None:
             self.diagnostics.append(
