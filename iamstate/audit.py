@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from iamstate.kinds import sort_changes
+from iamstate.kinds.saml_provider import EXPIRY_WARNING_DAYS, SAML_PROVIDER, SamlProvider, expiring
 from iamstate.model import Address, CredentialSettings, Json, Kind, MfaSettings
-from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan, sort_changes
+from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan
 
 FORMAT_VERSION = "1"
 ROOT_ROW = "<root_account>"
@@ -245,6 +247,12 @@ LIVE_RULES: dict[str, LiveRule] = {
             "the account has no password policy",
             "declare `password_policy:` (minimum_length 14, reuse_prevention 24) and apply it",
         ),
+        LiveRule(
+            "saml-metadata-expiring",
+            Level.MEDIUM,
+            f"a SAML provider's metadata expires within {EXPIRY_WARNING_DAYS} days (high once it has expired)",
+            "download the identity provider's current metadata into the provider's metadata_file and apply",
+        ),
     )
 }
 """Every live finding drift reports, by id."""
@@ -305,6 +313,8 @@ class AuditInput:
     """Users a virtual MFA device is assigned to right now (ListVirtualMFADevices)."""
     root_virtual_mfa: bool = False
     """A virtual MFA device is assigned to the root user right now."""
+    saml_providers: Sequence[SamlProvider] = ()
+    """The account's SAML providers, as read live (with their metadata's expiry)."""
 
 
 LiveCheck = Callable[[AuditInput], Iterable[LiveFinding]]
@@ -458,6 +468,24 @@ def check_password_policy(inp: AuditInput) -> Iterable[LiveFinding]:
         )
 
 
+def check_saml_expiry(inp: AuditInput) -> Iterable[LiveFinding]:
+    """saml-metadata-expiring: sign-ins through the provider stop when its metadata expires."""
+    for provider in inp.saml_providers:
+        days = expiring(provider, inp.now)
+        if days is None:
+            continue
+        address = str(Address(SAML_PROVIDER, provider.name))
+        if days < 0:
+            message = f"the metadata of SAML provider {provider.name} expired on {provider.valid_until[:10]}"
+            yield _finding("saml-metadata-expiring", address, message, level=Level.HIGH)
+        else:
+            message = (
+                f"the metadata of SAML provider {provider.name} expires in {days} days "
+                f"({provider.valid_until[:10]}); sign-ins through it stop then"
+            )
+            yield _finding("saml-metadata-expiring", address, message)
+
+
 CHECKS: dict[str, LiveCheck] = {
     "root-access-keys": check_root_access_keys,
     "root-no-mfa": check_root_mfa,
@@ -466,6 +494,7 @@ CHECKS: dict[str, LiveCheck] = {
     "credential-unused": check_unused,
     "multiple-active-keys": check_multiple_keys,
     "no-password-policy": check_password_policy,
+    "saml-metadata-expiring": check_saml_expiry,
 }
 """The function behind each rule of :data:`LIVE_RULES`."""
 

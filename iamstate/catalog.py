@@ -180,3 +180,40 @@ def suggest(action: str) -> str | None:
         if close:
             return names[close[0]][0]
     return None
+
+
+def _details(action: str) -> tuple[str, Mapping[str, object]] | None:
+    """(service prefix, the catalogue's record of the action), or None for an unknown action."""
+    canonical = lookup(action)
+    if canonical is None:
+        return None
+    prefix, name = canonical.split(":", 1)
+    return prefix, _data().actions.get_action_details(prefix, name)
+
+
+@functools.cache
+def resource_types(action: str) -> tuple[str, ...]:
+    """The resource types an action acts on (``("role",)`` for ``iam:DeleteRole``); empty when
+    the action has none (it is granted on ``*``) or is unknown."""
+    found = _details(action)
+    if found is None:
+        return ()
+    types = found[1].get("resourceTypes", [])
+    return tuple(str(t["name"]) for t in types) if isinstance(types, list) else ()
+
+
+@functools.cache
+def condition_keys(action: str, resource_type: str = "") -> frozenset[str]:
+    """The condition keys IAM evaluates for ``action`` on ``resource_type``, as the Service
+    Authorization Reference spells them (``aws:ResourceTag/${TagKey}``): the action's own
+    keys and those of the resource type. Empty for an unknown action."""
+    found = _details(action)
+    if found is None:
+        return frozenset()
+    prefix, details = found
+    own = details.get("conditionKeys", [])
+    keys = {str(k) for k in own} if isinstance(own, list) else set()
+    if resource_type and resource_type in resource_types(action):
+        of_type = _data().resources.get_resource_type_details(prefix, resource_type).get("conditionKeys", [])
+        keys |= {str(k) for k in of_type}
+    return frozenset(keys)

@@ -38,6 +38,15 @@ class Format(StrEnum):
     json = "json"
 
 
+class FindingsFormat(StrEnum):
+    """Output formats of the commands whose findings code scanning can show."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
+
+
 class LogFormat(StrEnum):
     """Log event formats."""
 
@@ -139,6 +148,9 @@ def _finish(run: object, out: Path | None = None) -> None:
         sys.stdout.write(result.stdout)
     for message in result.messages:
         typer.echo(message, err=True)
+    for path, text in result.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     if out is not None and result.document is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result.document, indent=2) + "\n")
@@ -148,14 +160,16 @@ def _finish(run: object, out: Path | None = None) -> None:
 @app.command()
 def validate(
     path: PathArg = ".",
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[
+        FindingsFormat, typer.Option("--format", help="Output format on stdout (markdown prints text).")
+    ] = FindingsFormat.text,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
 ) -> None:
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
-    output = OutputOptions("json" if fmt is Format.json else "text", color)
+    output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
     _finish(lambda: commands.validate(path, output))
 
 
@@ -164,8 +178,16 @@ def plan(
     path: PathArg = ".",
     profile: ProfileOpt = None,
     endpoint_url: EndpointOpt = None,
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[
+        FindingsFormat, typer.Option("--format", help="Output format on stdout.")
+    ] = FindingsFormat.text,
     out: OutOpt = None,
+    sarif_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--sarif-out", help="Also write the findings as SARIF 2.1.0 to this file.", dir_okay=False
+        ),
+    ] = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -178,7 +200,8 @@ def plan(
     no_color: NoColorOpt = False,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
-    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
+    color = _setup(log_format, verbose, no_color)
+    aws, output = AwsOptions(profile, endpoint_url), OutputOptions(fmt.value, color, out, sarif_out)
     _finish(
         lambda: commands.plan(
             path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
@@ -268,6 +291,36 @@ def drift(
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     _finish(lambda: commands.drift(path, aws, output, fail_on=fail_on.value), out)
+
+
+class ForCommand(StrEnum):
+    """The commands whose permissions ``iamstate permissions`` prints."""
+
+    plan = "plan"
+    apply = "apply"
+    drift = "drift"
+
+
+class PolicyFormat(StrEnum):
+    """Forms of a policy document."""
+
+    json = "json"
+    yaml = "yaml"
+
+
+@app.command()
+def permissions(
+    for_command: Annotated[
+        ForCommand, typer.Option("--for", help="The command to run with the policy: plan, apply or drift.")
+    ],
+    path: PathArg = ".",
+    fmt: Annotated[
+        PolicyFormat,
+        typer.Option("--format", help="json: the policy document; yaml: a policies: entry for the config."),
+    ] = PolicyFormat.json,
+) -> None:
+    """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
+    _finish(lambda: commands.permissions(path, for_command.value, fmt.value))
 
 
 def _confirm() -> bool:

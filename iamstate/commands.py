@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +42,8 @@ from iamstate.audit import (
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, IamstateError, Refused
+from iamstate.kinds import in_reading_order
+from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
 from iamstate.model import PASSWORD_POLICY_ADDRESS, DesiredConfig, Json, Kind, LiveAccount, State
 from iamstate.ownership import Standing, owns_path_and_name, standing
 from iamstate.plan import Finding, Plan
@@ -81,6 +83,7 @@ class OutputOptions:
     fmt: str = "text"
     color: bool = False
     out: Path | None = None
+    sarif_out: Path | None = None
 
 
 @dataclass
@@ -92,6 +95,8 @@ class CommandResult:
     document: Mapping[str, Json] | None = None
     messages: list[str] = field(default_factory=list)
     """Lines for stderr (refusal explanations)."""
+    files: dict[Path, str] = field(default_factory=dict)
+    """Further outputs to write (``--sarif-out``)."""
 
 
 def _config_findings(loaded: LoadedConfig) -> list[Finding]:
@@ -104,7 +109,7 @@ def validate(path: str, output: OutputOptions) -> CommandResult:
     loaded = load_config(path)
     config = loaded.config
     findings = _config_findings(loaded) + run_rules(RuleInput(config), live=False)
-    counts = {kind.value: len(config.state.of_kind(kind)) for kind in Kind}
+    counts = {kind.value: len(config.state.of_kind(kind)) for kind in in_reading_order()}
     blocking = [f for f in findings if f.blocking]
     doc: dict[str, Json] = {
         "format_version": "1",
@@ -114,9 +119,9 @@ def validate(path: str, output: OutputOptions) -> CommandResult:
         "findings": [f.to_json() for f in findings],
     }
     if output.fmt == "json":
-        import json
-
         text = json.dumps(doc, indent=2) + "\n"
+    elif output.fmt == "sarif":
+        text = sarif(doc, config.files)
     else:
         lines = [line for f in findings for line in finding_lines(f.to_json(), color=output.color)]
         described = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
@@ -278,17 +283,38 @@ def plan(
 ) -> CommandResult:
     """Diff the config against live IAM and render the plan."""
     started = time.monotonic()
-    _, live, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
+    loaded, live, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
     doc = the_plan.to_json()
     _log_done("plan", live, the_plan, started)
-    text = render(doc, output.fmt, color=output.color)
+    files = loaded.config.files
+    text = sarif(doc, files) if output.fmt == "sarif" else render(doc, output.fmt, color=output.color)
+    extra = {output.sarif_out: sarif(doc, files)} if output.sarif_out is not None else {}
     if the_plan.blocking_findings:
         code = ExitCode.REFUSED
     elif detailed_exitcode and not the_plan.summary.empty:
         code = ExitCode.CHANGES
     else:
         code = ExitCode.OK
-    return CommandResult(code, text, doc)
+    return CommandResult(code, text, doc, files=extra)
+
+
+def sarif(doc: Mapping[str, Json], files: Sequence[str]) -> str:
+    """The findings of a plan's or validate's JSON form as SARIF, with paths relative to here."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    from iamstate import __version__
+    from iamstate.render.sarif import RuleText, render_sarif
+    from iamstate.rules import RULES
+
+    try:
+        urls = metadata("iamstate").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    home = next((u.split(",", 1)[1].strip() for u in urls if u.lower().startswith("homepage,")), "")
+    rules = {r.id: RuleText(r.id, r.summary, r.remedy, r.source, r.severity.value) for r in RULES.values()}
+    return render_sarif(
+        doc, rules, tool_version=__version__, root=str(Path.cwd()), files=files, information_uri=home
+    )
 
 
 def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "low") -> CommandResult:
@@ -334,6 +360,7 @@ def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "
             users=users,
             mfa_users=assignments.users,
             root_virtual_mfa=assignments.root,
+            saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
         )
     )
     result = DriftReport(the_plan, findings, threshold, report.generated_time)
@@ -510,3 +537,12 @@ def import_(
     log.info("import.done", command="import", out=str(out_dir), seconds=round(time.monotonic() - started, 3))
     text = _json(doc) if output.fmt == "json" else result.render_text()
     return CommandResult(ExitCode.OK, text if text.endswith("\n") else text + "\n", doc)
+
+
+def permissions(path: str, command: str, fmt: str) -> CommandResult:
+    """The least IAM policy iamstate needs to run ``command`` on the config (no AWS)."""
+    from iamstate.permissions import as_json, as_yaml, least_policy
+
+    document = least_policy(load_config(path).config, command)
+    text = as_yaml(document, command) if fmt == "yaml" else as_json(document)
+    return CommandResult(ExitCode.OK, text, document)

@@ -12,19 +12,19 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from iamstate.calls import CallContext, comparable_tags, dedupe, plan_calls
-from iamstate.errors import ConflictError
+from iamstate.calls import CallContext, comparable_tags, dedupe
+from iamstate.errors import ConfigError, ConflictError
+from iamstate.kinds import plan_calls, sort_changes, spec, specs
 from iamstate.model import (
     Address,
     DesiredConfig,
     Json,
-    Kind,
     LiveAccount,
     Resource,
     essence,
 )
-from iamstate.ownership import Standing, owns_path_and_name, split_live
-from iamstate.plan import Action, Change, FieldDiff, Finding, Plan, sort_changes
+from iamstate.ownership import Standing, owned_by, owns_path_and_name
+from iamstate.plan import Action, Change, FieldDiff, Finding, Plan
 
 DOCUMENT_FIELDS = {"document", "trust"}
 """Fields holding one policy document, diffed as a whole (rendered as a unified diff)."""
@@ -42,14 +42,7 @@ def comparable(resource: Resource) -> dict[str, Json]:
 
 def replace_reason(before: Resource, after: Resource) -> str:
     """Why IAM cannot make this change in place, or "" when it can (pure)."""
-    reasons = []
-    if before.name != after.name:
-        reasons.append(f"name case differs ({before.name!r} → {after.name!r}); IAM cannot rename it")
-    if before.kind in (Kind.ROLE, Kind.POLICY, Kind.INSTANCE_PROFILE) and before.path != after.path:
-        reasons.append(f"path cannot change in place ({before.path} → {after.path})")
-    if before.kind is Kind.POLICY and getattr(before, "description", "") != getattr(after, "description", ""):
-        reasons.append("a managed policy's description cannot change in place")
-    return "; ".join(reasons)
+    return spec(after.kind).replace_reason(before, after)
 
 
 def field_diffs(before: Mapping[str, Json], after: Mapping[str, Json]) -> tuple[FieldDiff, ...]:
@@ -68,7 +61,11 @@ def field_diffs(before: Mapping[str, Json], after: Mapping[str, Json]) -> tuple[
 
 
 def _index(resources: Mapping[Address, Any]) -> dict[tuple[str, str], Address]:
-    return {address.key: address for address in resources}
+    return {spec(address.kind).match_key(address): address for address in resources}
+
+
+def _key(address: Address) -> tuple[str, str]:
+    return spec(address.kind).match_key(address)
 
 
 def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]:
@@ -77,9 +74,7 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
     Raises ConflictError when the config declares an entity that iamstate must not
     touch: tagged for another stack, AWS-reserved, ignored or outside scope.
     """
-    ownership = split_live(
-        live.state, config.scope, config.stack, manages_password_policy=config.manages_password_policy
-    )
+    ownership = owned_by(config, live.state)
     desired = config.state.resources
     owned = ownership.owned.resources
     owned_by_key = _index(owned)
@@ -91,13 +86,13 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
         resource = desired[address]
         where = config.sources.get(address)
         at = f" (declared at {where})" if where else ""
-        if address.kind is not Kind.PASSWORD_POLICY and not owns_path_and_name(
+        if spec(address.kind).scoped(resource) and not owns_path_and_name(
             config.scope, resource.path, resource.name
         ):
             conflicts.append(f"{address}: declared outside what scope owns (path {resource.path}){at}")
             continue
-        if address.key in others_by_key:
-            other = others_by_key[address.key]
+        if _key(address) in others_by_key:
+            other = others_by_key[_key(address)]
             standing = ownership.others[other]
             detail = ""
             if standing is Standing.FOREIGN:
@@ -107,14 +102,21 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
                 f"{address}: exists live but is {standing.value}{detail}; iamstate never touches it{at}"
             )
             continue
-        live_address = owned_by_key.get(address.key)
+        live_address = owned_by_key.get(_key(address))
         pairs.append((address, owned[live_address] if live_address else None, resource))
     if conflicts:
         raise ConflictError("the configuration conflicts with live IAM:\n  " + "\n  ".join(conflicts))
+    problems = [
+        problem
+        for kind in specs()
+        for problem in kind.reference_problems(config.state, live.state, config.sources, live.account_id)
+    ]
+    if problems:
+        raise ConfigError(problems)
 
-    desired_keys = {a.key for a in desired}
+    desired_keys = {_key(a) for a in desired}
     for address in sorted(owned):
-        if address.key not in desired_keys:
+        if _key(address) not in desired_keys:
             pairs.append((address, owned[address], None))
 
     actions: list[tuple[Address, Action, Resource | None, Resource | None, str]] = []
@@ -124,6 +126,7 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
         elif after is None:
             actions.append((address, Action.DELETE, before, None, ""))
         else:
+            after = spec(address.kind).for_diff(after, before)
             why = replace_reason(before, after)
             if why:
                 actions.append((address, Action.REPLACE, before, after, why))

@@ -22,8 +22,9 @@ import structlog
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import ConfigError, ConflictError, IamstateError, Refused
-from iamstate.importer import FILES, ImportedFiles, render_import, unexpected_changes, waivers_for
-from iamstate.model import DEFAULT_STACK, DesiredConfig, Json, Kind, LiveAccount, Scope, State
+from iamstate.importer import ImportedFiles, import_files, render_import, unexpected_changes, waivers_for
+from iamstate.kinds import in_reading_order
+from iamstate.model import DEFAULT_STACK, DesiredConfig, Json, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Finding
 from iamstate.rules import RULES, RuleInput, apply_waivers, run_rules
@@ -129,7 +130,7 @@ def run_import(
             f"{out_dir} also holds {', '.join(others)}, which plan and apply would merge with the imported files"
         )
     state = loaded.config.state
-    entities = {kind.value: len(state.of_kind(kind)) for kind in Kind if state.of_kind(kind)}
+    entities = {kind.value: len(state.of_kind(kind)) for kind in in_reading_order() if state.of_kind(kind)}
     log.info("import.done", directory=str(out_dir), entities=entities, warnings=len(warnings))
     return ImportResult(files, entities, warnings)
 
@@ -172,7 +173,7 @@ def _check_out_dir(out_dir: Path, force: bool) -> None:
         shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
         raise IamstateError(
             f"{out_dir} is not empty ({shown}); import into an empty directory, or pass --force "
-            f"to overwrite {', '.join(FILES)} there. Nothing was written."
+            f"to overwrite {', '.join(import_files())} there. Nothing was written."
         )
 
 
@@ -180,7 +181,9 @@ def _load(rendered: ImportedFiles, partition: str) -> LoadedConfig:
     """Load the rendered files with the configuration loader, as plan will."""
     with tempfile.TemporaryDirectory(prefix="iamstate-import-") as tmp:
         for name, text in rendered.texts.items():
-            (Path(tmp) / name).write_text(text, encoding="utf-8")
+            target = Path(tmp) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
         try:
             return load_config(tmp, partition=partition)
         except ConfigError as error:
@@ -199,10 +202,11 @@ def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:
     written = []
     for name, text in texts.items():
         path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     if force:
-        for name in FILES:
+        for name in import_files():
             if name not in texts and (out_dir / name).is_file():
                 (out_dir / name).unlink()
     return written

@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
-from typing import Any
+from enum import Enum
+from typing import Any, ClassVar, Protocol
 
 Json = Any
 """A JSON-compatible value (dict, list, str, int, float, bool, None)."""
@@ -24,18 +24,71 @@ DEFAULT_STACK = "iamstate"
 RESERVED_PATH_PREFIXES = ("/aws-service-role/", "/aws-reserved/")
 
 
-class Kind(StrEnum):
-    """The kinds of entity, with the stable names used in addresses."""
+class Kind(str):
+    """The kind of an entity: the stable name before the dot of an address (``role``).
 
-    POLICY = "policy"
-    GROUP = "group"
-    USER = "user"
-    ROLE = "role"
-    INSTANCE_PROFILE = "instance_profile"
-    PASSWORD_POLICY = "password_policy"
+    Kinds are registered by :mod:`iamstate.kinds`, one module each; ``Kind("role")``
+    returns the registered kind and raises ValueError for a name no module registered.
+    The constants below name the kinds that code outside their own module refers to.
+    """
+
+    __slots__ = ()
+    _registered: ClassVar[dict[str, Kind]] = {}
+
+    POLICY: ClassVar[Kind]
+    GROUP: ClassVar[Kind]
+    USER: ClassVar[Kind]
+    ROLE: ClassVar[Kind]
+    INSTANCE_PROFILE: ClassVar[Kind]
+    PASSWORD_POLICY: ClassVar[Kind]
+
+    def __new__(cls, value: str) -> Kind:
+        found = cls._registered.get(value)
+        if found is None:
+            # Kinds outside this module register when their module loads: load the registry once.
+            from iamstate.kinds import kinds
+
+            kinds()
+            found = cls._registered.get(value)
+        if found is None:
+            raise ValueError(f"{value!r} is not a kind of entity")
+        return found
+
+    @classmethod
+    def define(cls, value: str) -> Kind:
+        """Register a kind name (idempotent) and return it."""
+        found = cls._registered.get(value)
+        if found is None:
+            found = str.__new__(cls, value)
+            cls._registered[value] = found
+        return found
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every registered kind name, in registration order."""
+        return list(cls._registered)
+
+    @property
+    def value(self) -> str:
+        """The kind's name as plain text."""
+        return str.__str__(self)
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Kind({str.__str__(self)!r})"
+
+    def __reduce__(self) -> tuple[type[Kind], tuple[str]]:
+        return (Kind, (str.__str__(self),))
+
+
+Kind.POLICY = Kind.define("policy")
+Kind.GROUP = Kind.define("group")
+Kind.USER = Kind.define("user")
+Kind.ROLE = Kind.define("role")
+Kind.INSTANCE_PROFILE = Kind.define("instance_profile")
+Kind.PASSWORD_POLICY = Kind.define("password_policy")
 
 
 @dataclass(frozen=True, order=True)
@@ -65,115 +118,21 @@ class Address:
 PASSWORD_POLICY_ADDRESS = Address(Kind.PASSWORD_POLICY, "account")
 
 
-@dataclass(frozen=True)
-class PolicyVersion:
-    """One stored version of a managed policy (live only)."""
+class Resource(Protocol):
+    """One entity of any kind: a frozen dataclass defined by its kind module (:mod:`iamstate.kinds`).
 
-    version_id: str
-    is_default: bool
-    create_date: str = ""
+    Fields declared with ``field(compare=False)`` are live-only facts (ARNs, version
+    lists, counts) that apply needs but that never take part in the comparison.
+    """
 
+    @property
+    def kind(self) -> Kind: ...
 
-@dataclass(frozen=True)
-class ManagedPolicy:
-    """A customer-managed policy. ``document`` is canonical (see policy.normalize)."""
+    @property
+    def name(self) -> str: ...
 
-    name: str
-    path: str = "/"
-    description: str = ""
-    document: Json = field(default_factory=dict)
-    tags: Mapping[str, str] = field(default_factory=dict)
-    arn: str = field(default="", compare=False)
-    versions: tuple[PolicyVersion, ...] = field(default=(), compare=False)
-    document_as_written: Json = field(default=None, compare=False)
-    """The document as the config wrote it (substituted, not normalized): what apply sends."""
-
-    kind = Kind.POLICY
-
-
-@dataclass(frozen=True)
-class Group:
-    """An IAM group. Membership is declared on users, never here."""
-
-    name: str
-    path: str = "/"
-    policies: frozenset[str] = frozenset()
-    inline_policies: Mapping[str, Json] = field(default_factory=dict)
-    arn: str = field(default="", compare=False)
-
-    kind = Kind.GROUP
-
-
-@dataclass(frozen=True)
-class User:
-    """An IAM user (never with credentials in config)."""
-
-    name: str
-    path: str = "/"
-    groups: frozenset[str] = frozenset()
-    policies: frozenset[str] = frozenset()
-    permissions_boundary: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    inline_policies: Mapping[str, Json] = field(default_factory=dict)
-    arn: str = field(default="", compare=False)
-
-    kind = Kind.USER
-
-
-@dataclass(frozen=True)
-class Role:
-    """An IAM role. ``trust`` is the canonical assume-role policy document."""
-
-    name: str
-    path: str = "/"
-    description: str = ""
-    trust: Json = field(default_factory=dict)
-    policies: frozenset[str] = frozenset()
-    max_session_duration: int = 3600
-    permissions_boundary: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    inline_policies: Mapping[str, Json] = field(default_factory=dict)
-    arn: str = field(default="", compare=False)
-    instance_profiles: frozenset[str] = field(default=frozenset(), compare=False)
-    trust_as_written: Json = field(default=None, compare=False)
-    """The trust policy as the config wrote it (substituted, not normalized): what apply sends."""
-
-    kind = Kind.ROLE
-
-
-@dataclass(frozen=True)
-class InstanceProfile:
-    """An instance profile and the roles it holds (IAM allows at most one)."""
-
-    name: str
-    path: str = "/"
-    roles: frozenset[str] = frozenset()
-    tags: Mapping[str, str] = field(default_factory=dict)
-    arn: str = field(default="", compare=False)
-
-    kind = Kind.INSTANCE_PROFILE
-
-
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """The account password policy; every field is always sent on update."""
-
-    minimum_length: int = 8
-    require_uppercase: bool = False
-    require_lowercase: bool = False
-    require_numbers: bool = False
-    require_symbols: bool = False
-    allow_users_to_change: bool = False
-    max_age_days: int | None = None
-    reuse_prevention: int | None = None
-    hard_expiry: bool = False
-
-    kind = Kind.PASSWORD_POLICY
-    name = "account"
-    path = "/"
-
-
-Resource = ManagedPolicy | Group | User | Role | InstanceProfile | PasswordPolicy
+    @property
+    def path(self) -> str: ...
 
 
 def address_of(resource: Resource) -> Address:
@@ -189,7 +148,8 @@ def essence(resource: Resource) -> dict[str, Json]:
     exactly when their essences are.
     """
     out: dict[str, Json] = {}
-    for f in dataclasses.fields(resource):
+    instance: Any = resource
+    for f in dataclasses.fields(instance):
         if not f.compare:
             continue
         out[f.name] = to_json(getattr(resource, f.name))
@@ -287,6 +247,8 @@ class DesiredConfig:
     mfa: MfaSettings = MfaSettings()
     credentials: CredentialSettings = CredentialSettings()
     manages_password_policy: bool = False
+    managed_kinds: frozenset[Kind] = frozenset()
+    """Kinds the configuration declares at least one of (account-wide settings are managed only then)."""
     sources: Mapping[Address, SourceLocation] = field(default_factory=dict)
     exceptions: Mapping[Address, Mapping[str, str]] = field(default_factory=dict)
     documents_raw: Mapping[Address, Json] = field(default_factory=dict)
@@ -308,15 +270,3 @@ class LiveAccount:
 def policy_arn(partition: str, account_id: str, path: str, name: str) -> str:
     """The ARN of a customer-managed policy."""
     return f"arn:{partition}:iam::{account_id}:policy{path}{name}"
-
-
-def entity_arn(partition: str, account_id: str, kind: Kind, path: str, name: str) -> str:
-    """The ARN of a group, user, role or instance profile."""
-    iam_kind = {
-        Kind.GROUP: "group",
-        Kind.USER: "user",
-        Kind.ROLE: "role",
-        Kind.INSTANCE_PROFILE: "instance-profile",
-        Kind.POLICY: "policy",
-    }[kind]
-    return f"arn:{partition}:iam::{account_id}:{iam_kind}{path}{name}"

@@ -7,7 +7,7 @@ fields (``reason``, ``fields``) never drive apply; ``api_calls`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -289,11 +289,3 @@ class Plan:
             "summary_line": s.line(),
             "metadata": dict(self.metadata),
         }
-
-
-def sort_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
-    """Changes in a stable reading order: by kind (policies first), then name."""
-    kind_order = ["password_policy", "policy", "group", "role", "instance_profile", "user"]
-    return tuple(
-        sorted(changes, key=lambda c: (kind_order.index(c.address.kind.value), c.address.name.lower()))
-    )

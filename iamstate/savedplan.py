@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from iamstate import __version__
-from iamstate.model import DesiredConfig, Group, Json, LiveAccount, Role, User, to_json
-from iamstate.ownership import split_live
+from iamstate.calls import ENTITY_KEY
+from iamstate.model import DesiredConfig, Json, LiveAccount, to_json
+from iamstate.ownership import owned_by
 from iamstate.plan import Plan
 from iamstate.statefile import fingerprint, state_to_json
 
@@ -33,17 +34,15 @@ def config_fingerprint(config: DesiredConfig) -> str:
 
 def live_fingerprint(config: DesiredConfig, live: LiveAccount) -> str:
     """A fingerprint of the live state a plan for ``config`` depends on."""
-    ownership = split_live(
-        live.state, config.scope, config.stack, manages_password_policy=config.manages_password_policy
-    )
+    ownership = owned_by(config, live.state)
     owned = ownership.owned
     owned_policy_arns = {getattr(r, "arn", "") for r in owned.resources.values()} - {""}
     uses: list[Json] = []
     for address in sorted(ownership.others):
         other = live.state.resources[address]
-        if isinstance(other, (Group, User, Role)):
+        if other.kind in ENTITY_KEY:
             boundary = getattr(other, "permissions_boundary", None) or ""
-            used = sorted(owned_policy_arns & (set(other.policies) | {boundary}))
+            used = sorted(owned_policy_arns & (set(getattr(other, "policies", ())) | {boundary}))
             if used:
                 uses.append([str(address), used])
     return fingerprint(

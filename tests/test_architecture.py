@@ -31,7 +31,9 @@ PURE = [
     "render/json.py",
     "render/markdown.py",
     "render/report.py",
+    "render/sarif.py",
     "audit.py",
+    "permissions.py",
 ]
 FORBIDDEN_MODULES = {"boto3", "botocore", "typer", "moto", "os", "pathlib", "shutil", "subprocess", "io"}
 FORBIDDEN_CALLS = {"open"}

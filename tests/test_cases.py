@@ -24,14 +24,11 @@ def test_case(name: str) -> None:
     assert render_markdown(doc) == (folder / "expected.md").read_text()
 
 
-def test_there_are_cases_for_every_kind_and_action() -> None:
+def test_there_are_replace_cases_for_roles_and_policies() -> None:
+    # Every kind's create, update and delete cases are checked by tests/test_kinds.py.
     seen: set[tuple[str, str]] = set()
     for name in case_names():
         doc, _ = run_case(name)
         for change in (doc or {}).get("changes", []):
             seen.add((change["kind"], change["action"]))
-    for kind in ("policy", "group", "user", "role", "instance_profile"):
-        for action in ("create", "update", "delete"):
-            assert (kind, action) in seen, f"no case plans {action} of a {kind}"
-    assert ("password_policy", "update") in seen or ("password_policy", "create") in seen
     assert ("role", "replace") in seen and ("policy", "replace") in seen

@@ -3,6 +3,7 @@ refuses out-of-order deletes as AWS does, injects faults and records every call.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,9 +25,11 @@ EXAMPLES = ROOT / "examples"
 
 
 def assert_converged(strict: StrictIam, cwd: Path, path: str = "iam") -> None:
-    result = run_cli(strict, cwd, "plan", path, "--detailed-exitcode", "--no-color")
+    result = run_cli(strict, cwd, "plan", path, "--detailed-exitcode", "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "No changes. Live IAM matches the configuration.\n"
+    plan = json.loads(result.stdout)
+    assert plan["changes"] == []
+    assert plan["summary_line"] == "No changes. Live IAM matches the configuration."
 
 
 @pytest.fixture

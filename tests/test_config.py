@@ -13,19 +13,13 @@ import pytest
 from iamstate import policy
 from iamstate.config import config_files, load_config, schema
 from iamstate.errors import ConfigError
-from iamstate.model import (
-    PASSWORD_POLICY_ADDRESS,
-    Address,
-    DesiredConfig,
-    Group,
-    InstanceProfile,
-    Kind,
-    ManagedPolicy,
-    PasswordPolicy,
-    Role,
-    SourceLocation,
-    User,
-)
+from iamstate.kinds.group import Group
+from iamstate.kinds.instance_profile import InstanceProfile
+from iamstate.kinds.password_policy import PasswordPolicy
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.kinds.user import User
+from iamstate.model import PASSWORD_POLICY_ADDRESS, Address, DesiredConfig, Kind, SourceLocation
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -63,14 +57,21 @@ def test_examples_load_into_the_expected_entities() -> None:
         "group.developers",
         "group.read-only",
         "instance_profile.web-server",
+        "oidc_provider.token.actions.githubusercontent.com",
         "password_policy.account",
         "policy.ci-deploy",
         "policy.dev-boundary",
+        "policy.iamstate-apply",
+        "policy.iamstate-drift",
         "policy.iamstate-force-mfa",
+        "policy.iamstate-plan",
         "policy.lambda-logging",
         "policy.reports-read",
         "role.auditor",
         "role.ci-deploy",
+        "role.iamstate-apply",
+        "role.iamstate-drift",
+        "role.iamstate-plan",
         "role.lambda-app",
         "role.web-server",
         "user.alice",
@@ -107,10 +108,14 @@ def test_examples_record_files_and_sources_as_the_caller_named_them(monkeypatch:
     assert config.files == (
         "examples/account.yaml",
         "examples/groups.yaml",
+        "examples/identity_providers.yaml",
         "examples/policies.yaml",
         "examples/roles.yaml",
         "examples/users.yaml",
         "examples/policies/ci-deploy.json",
+        "examples/policies/iamstate-plan.json",
+        "examples/policies/iamstate-drift.json",
+        "examples/policies/iamstate-apply.json",
     )
     assert config.sources[Address(Kind.USER, "alice")] == SourceLocation("examples/users.yaml", 3, 11)
     assert config.sources[Address(Kind.INSTANCE_PROFILE, "web-server")].file == "examples/roles.yaml"

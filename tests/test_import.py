@@ -23,38 +23,29 @@ from iamstate.commands import AwsOptions, connect, make_plan
 from iamstate.config import load_config
 from iamstate.errors import IamstateError, Refused
 from iamstate.import_command import ImportResult, import_account, read_for_import, run_import
-from iamstate.importer import (
-    aws_spelling,
-    condition_key_spelling,
-    dump_yaml,
-    readable_document,
-    render_import,
-    template_arn,
-    trusted_shorthand,
-    waivers_for,
-)
-from iamstate.model import (
-    Address,
-    Group,
-    InstanceProfile,
-    Kind,
-    LiveAccount,
-    ManagedPolicy,
-    Resource,
-    Role,
-    Scope,
-    State,
-    User,
-    address_of,
-)
+from iamstate.importer import dump_yaml, render_import, waivers_for
+from iamstate.kinds.group import Group
+from iamstate.kinds.instance_profile import InstanceProfile
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role, trusted_shorthand
+from iamstate.kinds.user import User
+from iamstate.model import Address, Kind, LiveAccount, Resource, Scope, State, address_of
 from iamstate.plan import Action, Finding, Phase, Severity
+from iamstate.readable import aws_spelling, condition_key_spelling, readable_document, template_arn
 from tests.support.cli import run_iamstate as run_cli
 from tests.support.strict import StrictIam
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
 TODAY = datetime.date(2024, 5, 1)
-FILES = ["account.yaml", "policies.yaml", "groups.yaml", "users.yaml", "roles.yaml"]
+FILES = [
+    "account.yaml",
+    "policies.yaml",
+    "groups.yaml",
+    "users.yaml",
+    "roles.yaml",
+    "identity_providers.yaml",
+]
 
 
 def doc(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +271,7 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
         "role": 5,
         "instance_profile": 1,
         "password_policy": 1,
+        "oidc_provider": 1,
     }
     warnings = "\n".join(result.warnings)
     assert "instance profile 'batch-workers'" in warnings and "scope.ignore" in warnings
@@ -736,7 +728,7 @@ def test_instance_profiles_the_config_cannot_declare_are_skipped_with_a_warning(
 
 
 def test_groups_with_the_force_mfa_policy_import_as_require_mfa() -> None:
-    from iamstate.config.documents import force_mfa_document
+    from iamstate.kinds.policy import force_mfa_document
 
     arn = f"arn:aws:iam::{ACCOUNT}:policy/iamstate-force-mfa"
     document = policy.normalize(

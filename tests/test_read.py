@@ -11,31 +11,17 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from iamstate.aws.read import (
-    decode_document,
-    instance_profile_from,
-    partition_of,
-    password_policy_from,
-    policy_from_detail,
-    read_account,
-    role_from_detail,
-    state_from_responses,
-    tags_from,
-    user_from_detail,
-)
+from iamstate.aws.read import partition_of, read_account, state_from_responses
 from iamstate.aws.session import CallCounter, client_config, iam_client, make_session, sts_client
 from iamstate.errors import AwsError
-from iamstate.model import (
-    PASSWORD_POLICY_ADDRESS,
-    Address,
-    Group,
-    InstanceProfile,
-    Kind,
-    ManagedPolicy,
-    PasswordPolicy,
-    Role,
-    User,
-)
+from iamstate.kinds.base import decode_document, tags_from
+from iamstate.kinds.group import Group
+from iamstate.kinds.instance_profile import InstanceProfile, instance_profile_from
+from iamstate.kinds.password_policy import PasswordPolicy, password_policy_from
+from iamstate.kinds.policy import ManagedPolicy, policy_from_detail
+from iamstate.kinds.role import Role, role_from_detail
+from iamstate.kinds.user import User, user_from_detail
+from iamstate.model import PASSWORD_POLICY_ADDRESS, Address, Kind
 from iamstate.policy import normalize
 from tests.support.moto_server import ACCOUNT_ID, LocalIam
 
@@ -254,9 +240,12 @@ def test_reading_costs_pages_not_entities(iam_endpoint: LocalIam) -> None:
         "GetAccountAuthorizationDetails": 1,
         "GetAccountPasswordPolicy": 1,
         "GetCallerIdentity": 1,
+        "ListAccountAliases": 1,
         "ListInstanceProfiles": 1,
+        "ListOpenIDConnectProviders": 1,
         "ListPolicyTags": 2,
         "ListRoles": 1,
+        "ListSAMLProviders": 1,
     }
     assert not PER_ENTITY_OPERATIONS & set(live.api_calls)
 
@@ -340,7 +329,7 @@ def test_counts_only_its_own_calls(iam_endpoint: LocalIam) -> None:
 
     assert first.api_calls == second.api_calls
     assert "ListUsers" not in first.api_calls
-    assert sum(first.api_calls.values()) == 5
+    assert sum(first.api_calls.values()) == 8
 
 
 def test_clients_from_the_session_helpers_reach_the_endpoint_from_the_environment(
@@ -606,11 +595,16 @@ def test_state_from_responses_merges_the_calls() -> None:
     ]
 
     state = state_from_responses(
-        details,
-        listed_roles,
-        listed_profiles,
-        None,
-        {policy_arn("kept"): {"k": "v"}, policy_arn("gone"): None},
+        {
+            "authorization_details": details,
+            "roles": {"Roles": listed_roles},
+            "instance_profiles": {"InstanceProfiles": listed_profiles},
+            "password_policy": None,
+            "policy_tags": {
+                policy_arn("kept"): {"Tags": [{"Key": "k", "Value": "v"}]},
+                policy_arn("gone"): None,
+            },
+        }
     )
 
     assert sorted(str(a) for a in state) == [

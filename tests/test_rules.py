@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from iamstate.config import load_config
-from iamstate.model import STACK_TAG, Address, Kind, LiveAccount, State, User
+from iamstate.kinds.user import User
+from iamstate.model import STACK_TAG, Address, Kind, LiveAccount, State
 from iamstate.plan import Action, Change, Finding, Severity
 from iamstate.rules import RULES, RuleInput, apply_waivers, run_rules
 

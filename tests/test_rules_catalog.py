@@ -8,7 +8,7 @@ import pytest
 
 from iamstate import catalog
 from iamstate.access import access_summary, allowed_actions
-from iamstate.config.documents import force_mfa_document
+from iamstate.kinds.policy import force_mfa_document
 from iamstate.model import Address, Kind
 from iamstate.plan import Action, Change
 from iamstate.policy import normalize

@@ -7,8 +7,8 @@ makes one call for each.
 
 "Already so" rules, per operation:
 
-- ``CreateGroup``/``CreateUser``/``CreateRole``/``CreateInstanceProfile``/
-  ``CreatePolicy`` answered ``EntityAlreadyExists``: done. The existing entity may
+- A kind's create operation (``CreateRole``, ``CreateOpenIDConnectProvider``, ...;
+  :func:`iamstate.kinds.create_operations`) answered ``EntityAlreadyExists``: done. The existing entity may
   differ from what was asked (created out of band since the plan was read, or by
   an earlier, interrupted apply); the next plan shows any difference and the
   apply after it converges.
@@ -44,13 +44,13 @@ from botocore.exceptions import (
 
 from iamstate.apply import CallError, PermanentError, RetryableError, classify
 from iamstate.aws.session import error_code
+from iamstate.kinds import create_operations
 from iamstate.model import Json
 from iamstate.plan import ApiCall
 
 log = structlog.get_logger()
 
 DOCUMENT_PARAMS = frozenset({"PolicyDocument", "AssumeRolePolicyDocument"})
-CREATES = frozenset({"CreateGroup", "CreateUser", "CreateRole", "CreateInstanceProfile", "CreatePolicy"})
 REMOVALS = ("Delete", "Detach", "Remove", "Untag", "Deactivate")
 TRANSIENT_TRANSPORT_ERRORS = (
     EndpointConnectionError,
@@ -64,7 +64,7 @@ MAX_LOGGED_CHARS = 120
 def already_so(operation: str, code: str) -> bool:
     """True when ``code`` answering ``operation`` means what the call wanted is already true."""
     if code == "EntityAlreadyExists":
-        return operation in CREATES
+        return operation in create_operations()
     if code == "NoSuchEntity":
         # A key deactivated because it is stale and deleted since is as good as inactive.
         return operation.startswith(REMOVALS) or operation == "UpdateAccessKey"

@@ -12,6 +12,7 @@ whose full ``trust:`` document contradicts its ``require_mfa: true``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from iamstate.config.limits import MAX_CONFIG_FILE_BYTES
 from iamstate.config.refusals import take_refusals
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
-from iamstate.config.where import subject
+from iamstate.config.where import list_sections, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath, gc_paused, parse_yaml
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
@@ -148,44 +149,40 @@ Parsed = list[tuple[Path, YamlFile | None, list[Diagnostic]]]
 
 
 def _documents_named(parsed: Parsed) -> tuple[Parsed, list[Diagnostic]]:
-    """Take out the YAML files that a ``document_file`` names: they are data, not configuration.
+    """Take out the YAML files that declarations name (``document_file``, ``metadata_file``):
+    they are data, not configuration.
 
     A named file that declares configuration sections stays configuration, and naming
-    it is an error at the ``document_file``: reading it as a document would silently
+    it is an error where it is named: reading it as a document would silently
     drop what it declares.
     """
     by_path = {_resolved(entry[0]): entry for entry in parsed}
     taken: set[Path] = set()
     problems: list[Diagnostic] = []
     sections = set(section_keys())
-    for _, file, _ in parsed:
-        policies = file.data.get("policies") if file is not None and isinstance(file.data, dict) else None
-        for index, item in enumerate(policies if isinstance(policies, list) else []):
-            if not (isinstance(item, dict) and isinstance(item.get("document_file"), str)):
-                continue
-            assert file is not None
-            try:
-                named = (Path(file.name).parent / item["document_file"]).resolve()
-            except (OSError, RuntimeError):
-                continue  # a symbolic-link loop: reading it reports that
-            entry = by_path.get(named)
-            if entry is None:
-                continue
-            declared = (
-                sorted(sections & set(entry[1].data)) if entry[1] and isinstance(entry[1].data, dict) else []
-            )
-            if declared:
-                problems.append(
-                    Diagnostic(
-                        f"{subject(file, ('policies', index, 'document_file'))} '{item['document_file']}' "
-                        "is a configuration file "
-                        f"(it declares {', '.join(declared)}), not a policy document",
-                        file.at(("policies", index, "document_file")),
-                        "name a file that holds only the document (Version, Statement)",
-                    )
+    for file, key_path, value in _named_files(parsed):
+        try:
+            named = (Path(file.name).parent / value).resolve()
+        except (OSError, RuntimeError):
+            continue  # a symbolic-link loop: reading it reports that
+        entry = by_path.get(named)
+        if entry is None:
+            continue
+        declared = (
+            sorted(sections & set(entry[1].data)) if entry[1] and isinstance(entry[1].data, dict) else []
+        )
+        if declared:
+            problems.append(
+                Diagnostic(
+                    f"{subject(file, key_path)} '{value}' is one of the configuration's own files "
+                    f"(it declares {', '.join(declared)})",
+                    file.at(key_path),
+                    "name a file that holds only the document or metadata; reading this one as such "
+                    "would drop what it declares",
                 )
-            else:
-                taken.add(named)
+            )
+        else:
+            taken.add(named)
     return [entry for entry in parsed if _resolved(entry[0]) not in taken], problems
 
 
@@ -194,6 +191,21 @@ def _resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):
         return path
+
+
+def _named_files(parsed: Parsed) -> Iterator[tuple[YamlFile, YamlPath, str]]:
+    """Each ``*_file`` a declared entity names: the file, where (``("policies", 0, "document_file")``), the value."""
+    for _, file, _ in parsed:
+        if file is None or not isinstance(file.data, dict):
+            continue
+        for section in list_sections():
+            items = file.get(section)
+            for index, item in enumerate(items if isinstance(items, list) else []):
+                if not isinstance(item, dict):
+                    continue
+                for key, value in item.items():
+                    if key.endswith("_file") and isinstance(value, str):
+                        yield file, (*section, index, key), value
 
 
 def _location_key(location: SourceLocation | str | None) -> tuple[int, str, int, int]:

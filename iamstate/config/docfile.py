@@ -24,9 +24,9 @@ class DocumentFile:
 
 
 def load_document_file(
-    root: Path, referrer: SourceLocation, relative: str, *, field: str, entity: str
+    root: Path, referrer: SourceLocation, relative: str, *, key: str, field: str, entity: str
 ) -> DocumentFile | list[Diagnostic]:
-    """Read and parse the file that ``relative`` (written at ``referrer``) names.
+    """Read and parse the file that ``relative`` (written at ``referrer`` under ``key``) names.
 
     ``field`` names the field in messages (``policy 'x' document_file``), ``entity``
     the entity (``policy 'x'``). JSON for ``.json``, YAML otherwise.
@@ -38,7 +38,7 @@ def load_document_file(
         what=field,
         max_bytes=MAX_DOCUMENT_FILE_BYTES,
         allowed_suffixes=DOCUMENT_SUFFIXES,
-        not_found_hint="document_file is relative to the YAML file that declares the policy",
+        not_found_hint=f"{key} is relative to the YAML file that declares the policy",
     )
     if isinstance(found, Diagnostic):
         return [found]

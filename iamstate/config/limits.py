@@ -13,6 +13,10 @@ MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024
 MAX_DOCUMENT_FILE_BYTES = 256 * 1024
 """Largest ``document_file`` read (IAM's largest policy is 6,144 characters without whitespace)."""
 
+MAX_METADATA_FILE_BYTES = 10_000_000
+"""Largest text file read for a declaration, such as a SAML provider's ``metadata_file``
+(IAM's own limit for a SAML metadata document, in characters)."""
+
 MAX_NESTING_DEPTH = 64
 """Deepest nesting of mappings and lists in a YAML file or JSON document (IAM's own need about 10)."""
 

@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from iamstate.config.where import LIST_SECTIONS, entity_label, subject
+from iamstate.config.where import entity_at, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.model import Json
 from iamstate.plan import Finding
@@ -104,12 +104,13 @@ def _refused_paths(value: Json, path: YamlPath) -> Iterator[YamlPath]:
 
 def _finding(file: YamlFile, path: YamlPath, rule: str) -> Finding:
     key = str(path[-1])
-    label = entity_label(file, path)
     address = "config"
-    if label is not None and path[0] in LIST_SECTIONS:
-        name = file.get((*path[:2], "name"))
-        if isinstance(name, str) and name:
-            address = f"{LIST_SECTIONS[str(path[0])]}.{name}"
+    found = entity_at(path)
+    if found is not None:
+        kind, entity = found
+        name = kind.name_of(file.get(entity))
+        if name:
+            address = f"{kind.kind.value}.{name}"
     owner = subject(file, path[:-1])
     if rule == INLINE_POLICY:
         message = f"{owner} declares an inline policy ('{key}'); iamstate manages only managed policies"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from iamstate.config.where import describe_value, did_you_mean, quoted_list, subject
+from iamstate.config.where import describe_value, did_you_mean, entity_at, quoted_list, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
 from iamstate.model import Json
@@ -105,7 +105,8 @@ def validate(file: YamlFile) -> tuple[list[Diagnostic], set[YamlPath]]:
         return diagnostics, broken
     for error in _validator().iter_errors(file.data):
         path: YamlPath = tuple(error.absolute_path)
-        broken.add(path[:2] if len(path) >= 2 and isinstance(path[1], int) else path[:1])
+        entity = entity_at(path)
+        broken.add(entity[1] if entity is not None else path[:1])
         diagnostics.extend(_diagnose(file, path, error))
     return diagnostics, broken
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 from iamstate.config.yamlpos import YamlFile, YamlPath
+from iamstate.kinds import KindSpec, specs
 from iamstate.model import Json
 
-LIST_SECTIONS = {"policies": "policy", "groups": "group", "users": "user", "roles": "role"}
-"""Top-level lists and the kind of entity each item declares."""
+
+def list_sections() -> dict[tuple[str, ...], KindSpec[Any]]:
+    """The YAML paths that hold lists of declared entities, and the kind each item declares."""
+    return {s.section: s for s in specs() if s.section is not None and not s.singleton}
+
+
+def entity_at(path: YamlPath) -> tuple[KindSpec[Any], YamlPath] | None:
+    """The kind and the path of the declared entity that ``path`` lies in (``("roles", 2)``), or None."""
+    for section, found in list_sections().items():
+        end = len(section)
+        if tuple(path[:end]) == section and len(path) > end and isinstance(path[end], int):
+            return found, tuple(path[: end + 1])
+    return None
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -22,13 +35,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 def entity_label(file: YamlFile, path: YamlPath) -> str | None:
     """``role 'ci-deploy'`` for a path inside a declared entity, else None."""
-    if len(path) < 2 or path[0] not in LIST_SECTIONS or not isinstance(path[1], int):
+    found = entity_at(path)
+    if found is None:
         return None
-    kind = LIST_SECTIONS[str(path[0])]
-    name = file.get((*path[:2], "name"))
-    if isinstance(name, str) and name:
-        return f"{kind} '{name}'"
-    return f"{path[0]}[{path[1]}]"
+    kind, entity = found
+    name = kind.name_of(file.get(entity))
+    if name:
+        return f"{kind.label} '{name}'"
+    return dotted(entity)
 
 
 def dotted(path: YamlPath) -> str:
@@ -42,11 +56,13 @@ def dotted(path: YamlPath) -> str:
 def subject(file: YamlFile, path: YamlPath) -> str:
     """How a message names the value at ``path``: ``role 'x' max_session_duration``, ``account.id``."""
     label = entity_label(file, path)
-    if label is not None and path[2:] == ("name",):
-        # The name itself is the problem: "role 'x y' name 'x y'" would say it twice.
-        return f"{path[0]}[{path[1]}] name"
-    if label is not None:
-        rest = dotted(path[2:])
+    found = entity_at(path)
+    if label is not None and found is not None:
+        kind, entity = found
+        if tuple(path[len(entity) :]) == (kind.name_key,):
+            # The name itself is the problem: "role 'x y' name 'x y'" would say it twice.
+            return f"{dotted(entity)} {kind.name_key}"
+        rest = dotted(path[len(entity) :])
         return f"{label} {rest}" if rest else label
     return dotted(path) if path else "the top level"
 

@@ -6,6 +6,7 @@ that what a reviewer reads and what a machine reads cannot disagree.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -222,6 +223,8 @@ def _field_lines(path: str, before: Json, after: Json) -> list[Line]:
     sign = _FIELD_SIGN[_action(before, after)]
     if _is_document(path, before, after):
         return [_field_header(path, sign), *_document_lines(path, before, after)]
+    if _is_text(before) or _is_text(after):
+        return [_field_header(path, sign), *_text_lines(before, after)]
     if isinstance(before, (dict, type(None))) and isinstance(after, (dict, type(None))) and (before or after):
         # Mappings such as tags: one line per key that differs.
         b, a = before or {}, after or {}
@@ -272,6 +275,29 @@ def _document_lines(path: str, before: Json, after: Json) -> list[Line]:
     return lines
 
 
+def _is_text(value: Json) -> bool:
+    """A string of several lines (a SAML metadata document): shown line by line."""
+    return isinstance(value, str) and "\n" in value
+
+
+def _text_lines(before: Json, after: Json) -> list[Line]:
+    """A unified diff of two texts of several lines, without its file headers."""
+    a = before.splitlines() if isinstance(before, str) else []
+    b = after.splitlines() if isinstance(after, str) else []
+    lines: list[Line] = []
+    for raw in difflib.unified_diff(a, b, n=1, lineterm=""):
+        if raw.startswith(("--- ", "+++ ")):
+            continue
+        if raw.startswith("@@"):
+            if a and b:
+                lines.append(Line(_ITEM_INDENT, "", raw, text_style="cyan"))
+            continue
+        sign, text = raw[:1], " " + raw[1:]
+        style = {"+": "green", "-": "red"}.get(sign, "")
+        lines.append(Line(_ITEM_INDENT, sign, text, sign_style=style, text_style=style))
+    return lines
+
+
 def _essence_lines(essence: Json, *, sign: str) -> list[Line]:
     """The attributes of a created (``+``) or deleted (``-``) entity.
 
@@ -297,6 +323,9 @@ def _essence_lines(essence: Json, *, sign: str) -> list[Line]:
         elif isinstance(value, list):
             plain.append(_field_header(key, sign))
             plain.extend(Line(_ITEM_INDENT, sign, f" {_item(i)}", sign_style=style) for i in value)
+        elif _is_text(value):
+            count = len(str(value).splitlines())
+            plain.append(Line(_FIELD_INDENT, sign, f" {key}: <text, {count} lines>", sign_style=style))
         else:
             plain.append(Line(_FIELD_INDENT, sign, f" {key}: {_value(value)}", sign_style=style))
     return plain + documents
@@ -331,6 +360,8 @@ def _item(value: Json) -> str:
 
 
 def _param(key: str, value: Json) -> str:
+    if key == "SAMLMetadataDocument":
+        return "<SAML metadata document>"
     if key.endswith("Document") or (isinstance(value, dict) and "Statement" in value):
         return "<policy document>"
     if isinstance(value, bool) or value is None:

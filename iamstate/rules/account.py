@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from iamstate.model import PASSWORD_POLICY_ADDRESS, Address, Kind, PasswordPolicy
-from iamstate.ownership import split_live
+from iamstate.kinds.password_policy import PasswordPolicy
+from iamstate.model import PASSWORD_POLICY_ADDRESS, Address, Kind
+from iamstate.ownership import owned_by
 from iamstate.plan import Action, Finding, Severity
 from iamstate.rules import MASS_DELETE_FLAG, Rule, RuleInput, location, register
 
@@ -89,9 +90,7 @@ def _mass_delete(data: RuleInput) -> Iterator[Finding]:
         return
     deleted = [str(c.address) for c in data.changes if c.action is Action.DELETE]
     config = data.config
-    owned = split_live(
-        data.live.state, config.scope, config.stack, manages_password_policy=config.manages_password_policy
-    ).owned
+    owned = owned_by(config, data.live.state).owned
     if is_mass_delete(len(deleted), len(owned)):
         shown = ", ".join(deleted[:5]) + (f" and {len(deleted) - 5} more" if len(deleted) > 5 else "")
         yield MASS_DELETE.finding(

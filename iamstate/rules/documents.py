@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
 from iamstate import catalog
-from iamstate.model import Address, DesiredConfig, Json, Kind, ManagedPolicy
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.model import Address, DesiredConfig, Json, Kind
 from iamstate.plan import Finding, Severity
 from iamstate.policy import DOCUMENT_KEYS, STATEMENT_KEYS
 from iamstate.rules import Rule, RuleInput, location, named, register

@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from iamstate import policy
-from iamstate.model import Address, DesiredConfig, Json, Kind, ManagedPolicy, Role
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.model import Address, DesiredConfig, Json, Kind
 
 _UNSCOPED_ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:\*|arn:[^:]*:iam::[^:]*:[\w-]+/\*")
 

@@ -10,6 +10,16 @@ in-process server, keeping AWS's shapes: ``{"PermissionsBoundaryType":
 moto's UpdateGroup changes a group's path only when it renames the group too;
 on AWS ``NewPath`` alone moves it. The patched backend moves it.
 
+moto has no AddClientIDToOpenIDConnectProvider or
+RemoveClientIDFromOpenIDConnectProvider (it answers HTTP 500); on AWS both are
+idempotent (adding a registered client id or removing an absent one succeeds),
+answer NoSuchEntity for an unknown provider, and cap a provider at 100 client ids
+of at most 255 characters. moto's SAML providers take no tags at all (Tags on
+CreateSAMLProvider are dropped; TagSAMLProvider, UntagSAMLProvider and
+ListSAMLProviderTags answer 500) and always expire in 2032; on AWS GetSAMLProvider
+returns the tags, and ValidUntil comes from the metadata's ``validUntil``. The
+patched server does the same.
+
 moto also builds its ~1,600 AWS-managed policies, parsing the same JSON each
 time, for every partition's IAM backend of an account on every reset (about a
 second per reset). Tests run in the ``aws`` partition, so the patched backend
@@ -20,6 +30,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -71,6 +83,64 @@ def _init_aws_policies(self: Any) -> list[ManagedPolicy]:
     ]
 
 
+MAX_CLIENT_IDS = 100
+MAX_CLIENT_ID_CHARS = 255
+_VALID_UNTIL = re.compile(r"<(?:\w+:)?EntityDescriptor\b[^>]*\bvalidUntil=\"([^\"]+)\"")
+
+
+def _client_id(self: Any) -> tuple[Any, str]:
+    provider = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    client_id = self._get_param("ClientID")
+    if not client_id or len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise IAMException("InvalidInput", f"ClientID must be 1 to {MAX_CLIENT_ID_CHARS} characters long.")
+    return provider, client_id
+
+
+def add_client_id_to_open_id_connect_provider(self: Any) -> ActionResult:
+    provider, client_id = _client_id(self)
+    if client_id not in provider.client_id_list:
+        if len(provider.client_id_list) >= MAX_CLIENT_IDS:
+            raise IAMException(
+                "LimitExceeded",
+                f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}",
+            )
+        provider.client_id_list.append(client_id)
+    return EmptyResult()
+
+
+def remove_client_id_from_open_id_connect_provider(self: Any) -> ActionResult:
+    provider, client_id = _client_id(self)
+    if client_id in provider.client_id_list:
+        provider.client_id_list.remove(client_id)
+    return EmptyResult()
+
+
+def _saml_tags(provider: Any) -> dict[str, str]:
+    tags: dict[str, str] | None = getattr(provider, "_tags", None)
+    if tags is None:
+        tags = {}
+        provider._tags = tags
+    return tags
+
+
+def _saml_tag_list(provider: Any) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(_saml_tags(provider).items())]
+
+
+def _saml_valid_until(provider: Any) -> datetime:
+    found = _VALID_UNTIL.search(provider.saml_metadata_document or "")
+    if found is not None:
+        try:
+            return datetime.fromisoformat(found.group(1).replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            pass
+    return datetime(2032, 5, 9, 16, 27, 11, tzinfo=UTC)
+
+
+def _tags_param(self: Any) -> list[dict[str, str]]:
+    return list(self._get_param("Tags", []) or [])
+
+
 def install() -> None:
     """Patch moto's IAM in this process (idempotent)."""
     global _INSTALLED
@@ -102,6 +172,57 @@ def install() -> None:
         if new_path and not new_group_name:
             self.get_group(group_name).path = new_path
 
+    original_create_saml_provider = IamResponse.create_saml_provider
+
+    def create_saml_provider(self: Any) -> ActionResult:
+        result = original_create_saml_provider(self)
+        provider = self.backend.saml_providers[self._get_param("Name")]
+        _saml_tags(provider).update({t["Key"]: t.get("Value", "") for t in _tags_param(self)})
+        return result
+
+    def get_saml_provider(self: Any) -> ActionResult:
+        provider = self.backend.get_saml_provider(self._get_param("SAMLProviderArn"))
+        return ActionResult(
+            {
+                "SAMLMetadataDocument": provider.saml_metadata_document,
+                "CreateDate": provider.create_date,
+                "ValidUntil": _saml_valid_until(provider),
+                "Tags": _saml_tag_list(provider),
+            }
+        )
+
+    def list_saml_providers(self: Any) -> ActionResult:
+        listed = [
+            {"Arn": p.arn, "ValidUntil": _saml_valid_until(p), "CreateDate": p.create_date}
+            for p in self.backend.list_saml_providers()
+        ]
+        return ActionResult({"SAMLProviderList": listed})
+
+    def tag_saml_provider(self: Any) -> ActionResult:
+        provider = self.backend.get_saml_provider(self._get_param("SAMLProviderArn"))
+        _saml_tags(provider).update({t["Key"]: t.get("Value", "") for t in _tags_param(self)})
+        return EmptyResult()
+
+    def untag_saml_provider(self: Any) -> ActionResult:
+        provider = self.backend.get_saml_provider(self._get_param("SAMLProviderArn"))
+        for key in self._get_param("TagKeys", []) or []:
+            _saml_tags(provider).pop(key, None)
+        return EmptyResult()
+
+    def list_saml_provider_tags(self: Any) -> ActionResult:
+        provider = self.backend.get_saml_provider(self._get_param("SAMLProviderArn"))
+        return ActionResult({"Tags": _saml_tag_list(provider), "IsTruncated": False})
+
+    IamResponse.create_saml_provider = create_saml_provider  # type: ignore[method-assign]
+    IamResponse.get_saml_provider = get_saml_provider  # type: ignore[method-assign]
+    IamResponse.list_saml_providers = list_saml_providers  # type: ignore[method-assign]
+    IamResponse.tag_saml_provider = tag_saml_provider  # type: ignore[attr-defined]
+    IamResponse.untag_saml_provider = untag_saml_provider  # type: ignore[attr-defined]
+    IamResponse.list_saml_provider_tags = list_saml_provider_tags  # type: ignore[attr-defined]
+    IamResponse.add_client_id_to_open_id_connect_provider = add_client_id_to_open_id_connect_provider  # type: ignore[attr-defined]
+    IamResponse.remove_client_id_from_open_id_connect_provider = (
+        remove_client_id_from_open_id_connect_provider  # type: ignore[attr-defined]
+    )
     IAMBackend.update_group = update_group  # type: ignore[method-assign]
     IAMBackend._init_aws_policies = _init_aws_policies  # type: ignore[method-assign]
     User.permissions_boundary = property(_user_boundary)  # type: ignore[attr-defined]
