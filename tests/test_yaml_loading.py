@@ -190,3 +190,12 @@ def test_a_file_near_the_bound_of_values_is_composed_and_counted_exactly(
     (parsed, problems), _ = _both("users: [" + "0," * 700 + "0]\n")
     assert problems == []
     assert parsed is not None and len(parsed.get(("users",))) == 701  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["a: !!int abc\n", "a: !!float abc\n", "a: !!bool maybe\n"])
+def test_an_explicit_tag_on_text_of_another_type_is_a_located_error(text: str) -> None:
+    (fast_file, fast), (_, slow) = _both(text)
+    assert fast_file is None
+    assert fast == slow
+    assert fast[0].startswith("f.yaml:1:4: error: invalid YAML: ")
+    assert "is not a valid !!" in fast[0]

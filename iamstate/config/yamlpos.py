@@ -145,9 +145,10 @@ def _too_many_values(text: str, name: str) -> Diagnostic | None:
     """Refuse a file of more than MAX_YAML_NODES values before composing it (libyaml composes
     all of it at once, which for millions of values takes long and much memory).
 
-    Every value but the first follows one of ``- : ? , [ {``, and no character
-    introduces more than two, so twice their count bounds the values; only a file over
-    that bound has its events counted, which costs no memory.
+    Every value but the first follows one of ``- : ? , [ {``, and none of them
+    introduces more than two, so twice their count is a cheap bound; only a file over
+    it has its events counted (which costs no memory). This only spares the composer:
+    the converter counts the values exactly as it goes.
     """
     if 1 + 2 * sum(text.count(c) for c in _NODE_PUNCTUATION) <= MAX_YAML_NODES:
         return None
@@ -413,7 +414,20 @@ class _Converter:
                 )
             )
         construct = _CONSTRUCTORS.get(tag)
-        value = construct(self.loader, node) if construct else self.loader.construct_object(node, deep=True)
+        try:
+            value = (
+                construct(self.loader, node) if construct else self.loader.construct_object(node, deep=True)
+            )
+        except (ValueError, KeyError, TypeError, OverflowError):
+            # An explicit tag on text that is not of its type: !!int abc, !!bool maybe.
+            self.diagnostics.append(
+                Diagnostic(
+                    f"invalid YAML: {text!r} is not a valid !!{tag.rsplit(':', 1)[-1]}",
+                    self.where(node),
+                    "remove the tag, or write a value of that type",
+                )
+            )
+            return None
         if isinstance(value, float) and not math.isfinite(value):
             self.diagnostics.append(
                 Diagnostic(
