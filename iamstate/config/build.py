@@ -135,6 +135,7 @@ class Builder:
         self.account_id = PLACEHOLDER_ACCOUNT_ID
         self.sections: dict[str, tuple[YamlFile, Any]] = {}
         self._declared: dict[Kind, list[Declared]] = {}
+        self._declared_names: dict[Kind, dict[str, Declared]] = {}
 
     # --- services for the kinds -----------------------------------------------------
 
@@ -182,8 +183,10 @@ class Builder:
         return self._declared[kind]
 
     def declared_names(self, kind: Kind) -> dict[str, Declared]:
-        """The declarations of one kind by name."""
-        return {d.name: d for d in self.declared(kind)}
+        """The declarations of one kind by name (built once: every reference looks here)."""
+        if kind not in self._declared_names:
+            self._declared_names[kind] = {d.name: d for d in self.declared(kind)}
+        return self._declared_names[kind]
 
     def declarations_at(self, kind: KindSpec[Any], section: tuple[str, ...]) -> Iterator[Declared]:
         """The declarations at a kind's YAML path: list items across files, or a singleton's one value."""
