@@ -46,7 +46,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.floor import bare_reads
+from benchmarks.floor import bare_reads, read_list
 from benchmarks.synthetic import READ_ONLY_ACCESS, Shape, config
 from iamstate.apply import apply_plan
 from iamstate.aws.write import Boto3Executor
@@ -212,7 +212,7 @@ class Bench:
         for _ in range(repeats):
             self.start_recording()
             started = time.perf_counter()
-            bare_reads(self.bare_iam, self.bare_sts)
+            bare_reads(self.bare_iam, self.bare_sts, read_list())
             runs.append(self.measure("read floor (bare boto3, sequential)", time.perf_counter() - started))
         return _median(runs)
 

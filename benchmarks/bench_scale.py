@@ -11,7 +11,7 @@ each (min and median shown):
 - ``plan`` with no changes: the real CLI as a subprocess (so start-up counts),
   its API calls by operation (from the ``aws.read`` log event) and peak RSS;
 - the floor: benchmarks/floor.py, a bare boto3 script run the same way, making
-  the same read calls (same operations, page sizes and concurrency as iamstate's reader);
+  the reader's declared read calls (same operations, page sizes and concurrency);
 - ``validate`` alone (CLI subprocess), and with ``--baseline`` the same validate
   run by another checkout of iamstate (e.g. main) for comparison;
 - a phase breakdown of one plan, in this process, calling the functions the
@@ -154,8 +154,6 @@ def check_floor_matches_reader() -> None:
     from benchmarks import floor
     from iamstate.aws import read, session
 
-    assert floor.AUTHORIZATION_DETAILS_FILTER == read.AUTHORIZATION_DETAILS_FILTER
-    assert floor.PAGE_SIZE == read.PAGE_SIZE
     assert floor.MAX_ATTEMPTS == session.MAX_ATTEMPTS
     assert read.read_account.__kwdefaults__["tag_concurrency"] == floor.CONCURRENCY
 
@@ -300,8 +298,12 @@ def measure_size(name: str, local: Any, workdir: Path, args: argparse.Namespace)
     )
     if not all("No changes." in run.stdout for run in plan.runs):
         raise SystemExit(f"[{name}] plan found changes:\n{plan.runs[0].stdout[-2000:]}")
+    from benchmarks.floor import read_list
+
+    reads = workdir / "reads.json"
+    reads.write_text(json.dumps(read_list()))
     floor_script = str(Path(__file__).with_name("floor.py"))
-    floor = repeat("floor", args.repeats, [python, floor_script], env=env, cwd=workdir)
+    floor = repeat("floor", args.repeats, [python, floor_script, str(reads)], env=env, cwd=workdir)
     validate = repeat(
         "validate",
         args.repeats,
