@@ -50,10 +50,11 @@ from benchmarks.floor import bare_reads, read_list
 from benchmarks.synthetic import READ_ONLY_ACCESS, Shape, config
 from iamstate.apply import apply_plan
 from iamstate.aws.write import Boto3Executor
-from iamstate.commands import AwsOptions, Clients, connect, make_plan, read_live
+from iamstate.commands.shared import AwsOptions, Clients, connect, make_plan, read_live
 from iamstate.config import load_config
 from iamstate.diff import build_plan
 from iamstate.plan import Plan
+from iamstate.render.results import apply_text
 from tests.support.moto_server import ACCOUNT_ID
 from tests.support.strict import StrictIam, is_write
 
@@ -165,7 +166,7 @@ class Bench:
         result = apply_plan(plan, Boto3Executor(self.clients.iam), parallelism=parallelism)
         done = time.perf_counter()
         if not result.ok:
-            raise SystemExit(f"apply at parallelism {parallelism} failed:\n{result.render_text()}")
+            raise SystemExit(f"apply at parallelism {parallelism} failed:\n{apply_text(result.to_json())}")
         measure = self.measure(
             f"apply, parallelism {parallelism}",
             done - started,

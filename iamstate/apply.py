@@ -31,7 +31,6 @@ from typing import NamedTuple, Protocol
 
 from iamstate.model import Json
 from iamstate.plan import ApiCall, Plan
-from iamstate.render.text import format_call
 
 DEFAULT_PARALLELISM = 4
 DEFAULT_PROPAGATION_TIMEOUT = 120.0
@@ -167,10 +166,6 @@ def _call_json(address: str, call: ApiCall) -> dict[str, Json]:
     return out
 
 
-def _call_text(address: str, call: ApiCall) -> str:
-    return f"{address}: {format_call({'operation': call.operation, 'params': dict(call.params)})}"
-
-
 @dataclass(frozen=True)
 class ApplyResult:
     """What apply did: calls done, failed and not started, in the plan's order."""
@@ -192,7 +187,7 @@ class ApplyResult:
         return len(self.done) + len(self.failed) + len(self.not_started)
 
     def to_json(self) -> dict[str, Json]:
-        """The result's JSON form."""
+        """The result's JSON form (:func:`iamstate.render.results.apply_text` shows it)."""
         return {
             "ok": self.ok,
             "interrupted": self.interrupted,
@@ -206,27 +201,6 @@ class ApplyResult:
                 "not_started": len(self.not_started),
             },
         }
-
-    def render_text(self) -> str:
-        """A human summary: one line when all went well, else what was and was not done."""
-        made = len(self.done)
-        if self.ok:
-            return f"Apply complete: {made} call{'s' if made != 1 else ''} made.\n"
-        if self.failed and not self.interrupted:
-            first = self.failed[0]
-            headline = f"Apply failed: {_call_text(first.address, first.call)}: {first.error}"
-        else:
-            headline = f"Apply interrupted: {made} of {self.total} calls made."
-        lines = [headline, f"What was done ({made} of {self.total} calls):"]
-        lines += [f"  {_call_text(d.address, d.call)}" for d in self.done] or ["  nothing"]
-        lines.append(f"What was not ({len(self.failed) + len(self.not_started)} calls):")
-        lines += [f"  {_call_text(f.address, f.call)}  [failed: {f.error}]" for f in self.failed]
-        lines += [f"  {_call_text(n.address, n.call)}  [not started]" for n in self.not_started]
-        if self.failed:
-            lines.append("Run apply again to converge, after fixing the failure above.")
-        else:
-            lines.append("Run apply again to converge.")
-        return "\n".join(lines) + "\n"
 
 
 # --- the engine -----------------------------------------------------------------------

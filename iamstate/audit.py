@@ -1,13 +1,14 @@
-"""Live credential findings for ``drift``, and the stale access keys apply deactivates.
+"""What drift's live audit reads, the stale access keys apply deactivates, and the drift report.
 
 Pure: no boto3, typer or file I/O. The shell (``iamstate.aws.audit``) reads
 GetAccountSummary, one credential report and ListVirtualMFADevices; everything
 here works on their contents and an explicit ``now``:
 
 - :func:`parse_credential_report` turns the report's CSV text into rows;
-- :func:`audit` turns rows, the account summary and the configuration's ``mfa:``
-  and ``credentials:`` settings into :class:`LiveFinding` values, one rule per
-  function, catalogued in :data:`LIVE_RULES`;
+- :class:`AuditInput` (built by :func:`audit_input`) is what the live rules
+  (``iamstate/rules/live/``, run by :func:`iamstate.rules.live_findings`) look at:
+  rows, the account summary and the configuration's ``mfa:`` and
+  ``credentials:`` settings; they report :class:`LiveFinding` values;
 - :func:`stale_keys` and :func:`with_deactivations` decide which access keys
   ``credentials.stale_access_keys: deactivate`` sets Inactive and add those
   changes to a plan;
@@ -22,14 +23,24 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from iamstate.kinds import sort_changes
-from iamstate.kinds.saml_provider import EXPIRY_WARNING_DAYS, SAML_PROVIDER, SamlProvider, expiring
-from iamstate.model import Address, CredentialSettings, Json, Kind, MfaSettings
+from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
+from iamstate.model import (
+    PASSWORD_POLICY_ADDRESS,
+    Address,
+    CredentialSettings,
+    DesiredConfig,
+    Json,
+    Kind,
+    LiveAccount,
+    MfaSettings,
+)
+from iamstate.ownership import Standing, standing
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan
 
 FORMAT_VERSION = "1"
@@ -69,9 +80,6 @@ class Level(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def rank(self) -> int:
@@ -185,77 +193,7 @@ def parse_report_date(value: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-# --- findings -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LiveRule:
-    """One live check: its id, default level, when it fires and what to do."""
-
-    id: str
-    level: Level
-    fires_when: str
-    remedy: str
-
-
-LIVE_RULES: dict[str, LiveRule] = {
-    rule.id: rule
-    for rule in (
-        LiveRule(
-            "root-access-keys",
-            Level.CRITICAL,
-            "the root user has access keys (GetAccountSummary's AccountAccessKeysPresent, "
-            "or an active key in the report's root row)",
-            "delete the root user's access keys (sign in as root, Security credentials); "
-            "use IAM roles or users for programmatic access",
-        ),
-        LiveRule(
-            "root-no-mfa",
-            Level.HIGH,
-            "the root user has no MFA device (critical when `mfa.root: required`)",
-            "sign in as root and assign an MFA device, preferably a hardware key",
-        ),
-        LiveRule(
-            "console-user-no-mfa",
-            Level.HIGH,
-            "`mfa.console_users: required` and a user has a console password but no MFA device",
-            "have the user assign an MFA device, or delete the console password if it is not needed",
-        ),
-        LiveRule(
-            "access-key-too-old",
-            Level.MEDIUM,
-            "an active access key is older than `credentials.max_access_key_age_days`",
-            "rotate the key: create a new one, switch its users over, then deactivate and delete the old one",
-        ),
-        LiveRule(
-            "credential-unused",
-            Level.MEDIUM,
-            "a console password or active access key was not used for `credentials.max_unused_days` "
-            "(never used: counted from its creation)",
-            "deactivate the access key or delete the console password; "
-            "`credentials.stale_access_keys: deactivate` lets apply deactivate stale keys",
-        ),
-        LiveRule(
-            "multiple-active-keys",
-            Level.LOW,
-            "a user has two active access keys",
-            "finish the rotation: deactivate and delete the key no longer in use",
-        ),
-        LiveRule(
-            "no-password-policy",
-            Level.MEDIUM,
-            "the account has no password policy",
-            "declare `password_policy:` (minimum_length 14, reuse_prevention 24) and apply it",
-        ),
-        LiveRule(
-            "saml-metadata-expiring",
-            Level.MEDIUM,
-            f"a SAML provider's metadata expires within {EXPIRY_WARNING_DAYS} days (high once it has expired)",
-            "download the identity provider's current metadata into the provider's metadata_file and apply",
-        ),
-    )
-}
-"""Every live finding drift reports, by id."""
+# --- what the live rules read ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -316,19 +254,39 @@ class AuditInput:
     saml_providers: Sequence[SamlProvider] = ()
     """The account's SAML providers, as read live (with their metadata's expiry)."""
 
-
-LiveCheck = Callable[[AuditInput], Iterable[LiveFinding]]
-
-
-def _finding(
-    rule_id: str, address: str, message: str, *, level: Level | None = None, managed: bool | None = None
-) -> LiveFinding:
-    rule = LIVE_RULES[rule_id]
-    return LiveFinding(rule_id, level or rule.level, address, message, rule.remedy, managed)
+    @property
+    def root_row(self) -> CredentialRow | None:
+        """The report's ``<root_account>`` row, if it has one."""
+        return next((r for r in self.rows if r.is_root), None)
 
 
-def _root_row(inp: AuditInput) -> CredentialRow | None:
-    return next((r for r in inp.rows if r.is_root), None)
+def audit_input(
+    config: DesiredConfig,
+    live: LiveAccount,
+    rows: Sequence[CredentialRow],
+    summary: Mapping[str, int],
+    *,
+    now: datetime,
+    mfa_users: frozenset[str] = frozenset(),
+    root_virtual_mfa: bool = False,
+) -> AuditInput:
+    """What the live rules look at, from the config, the live read and the audit's reads (pure)."""
+    users = {
+        r.name: standing(r, config.scope, config.stack) is Standing.OWNED
+        for r in live.state.of_kind(Kind.USER)
+    }
+    return AuditInput(
+        rows=rows,
+        summary=summary,
+        now=now,
+        mfa=config.mfa,
+        credentials=config.credentials,
+        has_password_policy=live.state.get(PASSWORD_POLICY_ADDRESS) is not None,
+        users=users,
+        mfa_users=mfa_users,
+        root_virtual_mfa=root_virtual_mfa,
+        saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
+    )
 
 
 def user_rows(inp: AuditInput) -> list[tuple[CredentialRow, bool]]:
@@ -350,173 +308,21 @@ def user_rows(inp: AuditInput) -> list[tuple[CredentialRow, bool]]:
     return out
 
 
-def _days(delta: timedelta) -> str:
+def days_text(delta: timedelta) -> str:
+    """``1 day``, ``90 days``: a duration in whole days, as findings say it."""
     n = delta.days
     return f"{n} day{'s' if n != 1 else ''}"
 
 
-def check_root_access_keys(inp: AuditInput) -> Iterable[LiveFinding]:
-    """root-access-keys: the summary's AccountAccessKeysPresent, or active keys in the root row."""
-    row = _root_row(inp)
-    active = len(row.active_keys) if row is not None else 0
-    if inp.summary.get("AccountAccessKeysPresent", 0) or active:
-        count = f"{active} active access key{'s' if active != 1 else ''}" if active else "access keys"
-        yield _finding("root-access-keys", ROOT_ADDRESS, f"the root user has {count}")
-
-
-def check_root_mfa(inp: AuditInput) -> Iterable[LiveFinding]:
-    """root-no-mfa: no source says the root user has MFA; critical when ``mfa.root: required``."""
-    row = _root_row(inp)
-    has_mfa = (
-        bool(inp.summary.get("AccountMFAEnabled", 0))
-        or inp.root_virtual_mfa
-        or (row is not None and row.mfa_active)
-    )
-    if not has_mfa:
-        required = inp.mfa.root == "required"
-        level = Level.CRITICAL if required else LIVE_RULES["root-no-mfa"].level
-        why = " (mfa.root: required)" if required else ""
-        yield _finding("root-no-mfa", ROOT_ADDRESS, f"the root user has no MFA device{why}", level=level)
-
-
-def check_console_mfa(inp: AuditInput) -> Iterable[LiveFinding]:
-    """console-user-no-mfa: with ``mfa.console_users: required``, a password and no MFA."""
-    if inp.mfa.console_users != "required":
-        return
-    for row, managed in user_rows(inp):
-        if row.password_enabled and not row.mfa_active and row.user not in inp.mfa_users:
-            yield _finding(
-                "console-user-no-mfa",
-                _user(row),
-                f"user {row.user} can sign in to the console without MFA (mfa.console_users: required)",
-                managed=managed,
-            )
-
-
-def check_key_age(inp: AuditInput) -> Iterable[LiveFinding]:
-    """access-key-too-old: an active key older than ``max_access_key_age_days``."""
-    limit = inp.credentials.max_access_key_age_days
-    if limit is None:
-        return
-    for row, managed in user_rows(inp):
-        for key in row.active_keys:
-            if key.last_rotated is not None and inp.now - key.last_rotated > timedelta(days=limit):
-                yield _finding(
-                    "access-key-too-old",
-                    _user(row),
-                    f"access key {key.slot} of user {row.user} is {_days(inp.now - key.last_rotated)} old "
-                    f"(created {_date(key.last_rotated)}; max_access_key_age_days: {limit})",
-                    managed=managed,
-                )
-
-
-def check_unused(inp: AuditInput) -> Iterable[LiveFinding]:
-    """credential-unused: a password or active key unused for ``max_unused_days``."""
-    limit = inp.credentials.max_unused_days
-    if limit is None:
-        return
-    for row, managed in user_rows(inp):
-        if row.password_enabled:
-            since = row.password_last_used or row.password_last_changed or row.created
-            if since is not None and inp.now - since > timedelta(days=limit):
-                what = (
-                    f"last used {_date(since)}"
-                    if row.password_last_used
-                    else f"never used since it was set {_date(since)}"
-                )
-                yield _finding(
-                    "credential-unused",
-                    _user(row),
-                    f"the console password of user {row.user} is unused for {_days(inp.now - since)} "
-                    f"({what}; max_unused_days: {limit})",
-                    managed=managed,
-                )
-        for key in row.active_keys:
-            idle = unused_for(key, inp.now)
-            if idle is not None and idle > timedelta(days=limit):
-                what = (
-                    f"last used {_date(key.last_used)}"
-                    if key.last_used
-                    else f"never used since it was created {_date(key.last_rotated)}"
-                )
-                yield _finding(
-                    "credential-unused",
-                    _user(row),
-                    f"access key {key.slot} of user {row.user} is unused for {_days(idle)} "
-                    f"({what}; max_unused_days: {limit})",
-                    managed=managed,
-                )
-
-
-def check_multiple_keys(inp: AuditInput) -> Iterable[LiveFinding]:
-    """multiple-active-keys: both key slots active."""
-    for row, managed in user_rows(inp):
-        if len(row.active_keys) > 1:
-            yield _finding(
-                "multiple-active-keys",
-                _user(row),
-                f"user {row.user} has {len(row.active_keys)} active access keys",
-                managed=managed,
-            )
-
-
-def check_password_policy(inp: AuditInput) -> Iterable[LiveFinding]:
-    """no-password-policy: GetAccountPasswordPolicy answered NoSuchEntity."""
-    if not inp.has_password_policy:
-        yield _finding(
-            "no-password-policy", ACCOUNT_ADDRESS, "the account has no password policy (IAM's defaults apply)"
-        )
-
-
-def check_saml_expiry(inp: AuditInput) -> Iterable[LiveFinding]:
-    """saml-metadata-expiring: sign-ins through the provider stop when its metadata expires."""
-    for provider in inp.saml_providers:
-        days = expiring(provider, inp.now)
-        if days is None:
-            continue
-        address = str(Address(SAML_PROVIDER, provider.name))
-        if days < 0:
-            message = f"the metadata of SAML provider {provider.name} expired on {provider.valid_until[:10]}"
-            yield _finding("saml-metadata-expiring", address, message, level=Level.HIGH)
-        else:
-            message = (
-                f"the metadata of SAML provider {provider.name} expires in {days} days "
-                f"({provider.valid_until[:10]}); sign-ins through it stop then"
-            )
-            yield _finding("saml-metadata-expiring", address, message)
-
-
-CHECKS: dict[str, LiveCheck] = {
-    "root-access-keys": check_root_access_keys,
-    "root-no-mfa": check_root_mfa,
-    "console-user-no-mfa": check_console_mfa,
-    "access-key-too-old": check_key_age,
-    "credential-unused": check_unused,
-    "multiple-active-keys": check_multiple_keys,
-    "no-password-policy": check_password_policy,
-    "saml-metadata-expiring": check_saml_expiry,
-}
-"""The function behind each rule of :data:`LIVE_RULES`."""
-
-
-def audit(inp: AuditInput) -> tuple[LiveFinding, ...]:
-    """Every live finding, most severe first, then by address and rule (pure)."""
-    findings = [f for check in CHECKS.values() for f in check(inp)]
-    return tuple(sorted(findings, key=lambda f: (-f.level.rank, f.address, f.rule, f.message)))
+def date_text(when: datetime | None) -> str:
+    """The date of ``when`` (ISO 8601), or ``unknown``."""
+    return when.date().isoformat() if when is not None else "unknown"
 
 
 def unused_for(key: KeySlot, now: datetime) -> timedelta | None:
     """How long a key has gone unused: since its last use, or since its creation if never used."""
     since = key.last_used or key.last_rotated
     return None if since is None else now - since
-
-
-def _user(row: CredentialRow) -> str:
-    return str(Address(Kind.USER, row.user))
-
-
-def _date(when: datetime | None) -> str:
-    return when.date().isoformat() if when is not None else "unknown"
 
 
 # --- stale keys that apply deactivates ------------------------------------------------
@@ -551,10 +357,10 @@ def stale_reason(key: KeySlot, credentials: CredentialSettings, now: datetime) -
     if age_limit is not None and key.last_rotated is not None:
         age = now - key.last_rotated
         if age > timedelta(days=age_limit):
-            return f"{_days(age)} old (max_access_key_age_days: {age_limit})"
+            return f"{days_text(age)} old (max_access_key_age_days: {age_limit})"
     idle = unused_for(key, now)
     if idle_limit is not None and idle is not None and idle > timedelta(days=idle_limit):
-        return f"unused for {_days(idle)} (max_unused_days: {idle_limit})"
+        return f"unused for {days_text(idle)} (max_unused_days: {idle_limit})"
     return None
 
 

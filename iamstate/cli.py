@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import dataclasses
+import functools
+import inspect
+import os
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from iamstate import __version__, commands, logs
+from iamstate import __version__, logs
 from iamstate.apply import ProgressEvent
-from iamstate.commands import ApplyOptions, AwsOptions, CommandResult, ExitCode, OutputOptions
-from iamstate.errors import ConfigError, IamstateError, Refused
+from iamstate.commands import apply as apply_cmd
+from iamstate.commands import drift as drift_cmd
+from iamstate.commands import import_ as import_cmd
+from iamstate.commands import permissions as permissions_cmd
+from iamstate.commands import plan as plan_cmd
+from iamstate.commands import validate as validate_cmd
+from iamstate.commands.apply import ApplyOptions
+from iamstate.commands.shared import AwsOptions, CommandResult, OutputOptions
+from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused
 from iamstate.plan import Plan
-from iamstate.render import should_color
+from iamstate.render.json import render_json
 from iamstate.render.text import finding_lines
 
 app = typer.Typer(
@@ -106,24 +116,68 @@ def main_callback(
     """Keep an AWS account's IAM in the state a Git repository declares."""
 
 
+def should_color(no_color_flag: bool, stream: object) -> bool:
+    """True when output to ``stream`` may use colour: no ``--no-color``, no ``NO_COLOR``
+    (any non-empty value, see no-color.org) and ``stream`` is a terminal."""
+    if no_color_flag or os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return False
+    try:
+        return bool(isatty())
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
 def _setup(log_format: LogFormat, verbose: int, no_color: bool) -> bool:
     color = should_color(no_color, sys.stdout)
     logs.configure(log_format.value, verbose, color=should_color(no_color, sys.stderr))
     return color
 
 
-def _aws_setup(
-    log_format: LogFormat,
-    verbose: int,
-    no_color: bool,
-    profile: str | None,
-    endpoint_url: str | None,
-    fmt: Format,
-    out: Path | None = None,
+def _aws_options(
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    fmt: FormatOpt = Format.text,
+    out: OutOpt = None,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
 ) -> tuple[AwsOptions, OutputOptions]:
-    """Logging, colour, AWS and output options shared by every AWS-facing command."""
+    """The options every AWS-facing command takes: logging and colour set up, AWS and output options."""
     color = _setup(log_format, verbose, no_color)
     return AwsOptions(profile, endpoint_url), OutputOptions(fmt.value, color, out)
+
+
+def aws_command(
+    formats: type[StrEnum] = Format,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command that takes the options of :func:`_aws_options` after its own (``--format``
+    one of ``formats``), and is called with the ``aws`` and ``output`` options they make
+    (``output.out`` is ``--out``)."""
+    shared = inspect.signature(_aws_options, eval_str=True).parameters
+    fmt = Annotated[formats, typer.Option("--format", help="Output format on stdout.")]  # type: ignore[valid-type]
+    options = [
+        p.replace(annotation=fmt, default=formats("text")) if p.name == "fmt" else p for p in shared.values()
+    ]
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p
+            for p in inspect.signature(func, eval_str=True).parameters.values()
+            if p.name not in ("aws", "output")
+        ]
+
+        @functools.wraps(func)
+        def command(**values: Any) -> None:
+            aws, output = _aws_options(**{name: values.pop(name) for name in shared})
+            func(aws=aws, output=output, **values)
+
+        command.__signature__ = inspect.Signature([*own, *options])  # type: ignore[attr-defined]
+        return command
+
+    return decorate
 
 
 def _finish(run: object, out: Path | None = None) -> None:
@@ -153,7 +207,7 @@ def _finish(run: object, out: Path | None = None) -> None:
         path.write_text(text)
     if out is not None and result.document is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result.document, indent=2) + "\n")
+        out.write_text(render_json(result.document))
     raise typer.Exit(int(result.exit_code))
 
 
@@ -170,18 +224,15 @@ def validate(
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
     output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
-    _finish(lambda: commands.validate(path, output))
+    _finish(lambda: validate_cmd.validate(path, output))
 
 
 @app.command()
+@aws_command(formats=FindingsFormat)
 def plan(
+    aws: AwsOptions,
+    output: OutputOptions,
     path: PathArg = ".",
-    profile: ProfileOpt = None,
-    endpoint_url: EndpointOpt = None,
-    fmt: Annotated[
-        FindingsFormat, typer.Option("--format", help="Output format on stdout.")
-    ] = FindingsFormat.text,
-    out: OutOpt = None,
     sarif_out: Annotated[
         Path | None,
         typer.Option(
@@ -195,23 +246,22 @@ def plan(
         ),
     ] = False,
     allow_mass_delete: MassDeleteOpt = False,
-    log_format: LogFormatOpt = LogFormat.console,
-    verbose: VerboseOpt = 0,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
-    color = _setup(log_format, verbose, no_color)
-    aws, output = AwsOptions(profile, endpoint_url), OutputOptions(fmt.value, color, out, sarif_out)
+    output = dataclasses.replace(output, sarif_out=sarif_out)
     _finish(
-        lambda: commands.plan(
+        lambda: plan_cmd.plan(
             path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
         ),
-        out,
+        output.out,
     )
 
 
 @app.command()
+@aws_command()
 def apply(
+    aws: AwsOptions,
+    output: OutputOptions,
     path: PathArg = ".",
     saved_plan: Annotated[
         Path | None,
@@ -236,19 +286,11 @@ def apply(
         ),
     ] = 120.0,
     allow_mass_delete: MassDeleteOpt = False,
-    profile: ProfileOpt = None,
-    endpoint_url: EndpointOpt = None,
-    fmt: FormatOpt = Format.text,
-    out: OutOpt = None,
-    log_format: LogFormatOpt = LogFormat.console,
-    verbose: VerboseOpt = 0,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
-    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
     options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
     _finish(
-        lambda: commands.apply(
+        lambda: apply_cmd.apply(
             path,
             aws,
             output,
@@ -257,7 +299,7 @@ def apply(
             interactive=sys.stdin.isatty(),
             progress=progress_bar,
         ),
-        out,
+        output.out,
     )
 
 
@@ -271,7 +313,10 @@ class FailOn(StrEnum):
 
 
 @app.command()
+@aws_command()
 def drift(
+    aws: AwsOptions,
+    output: OutputOptions,
     path: PathArg = ".",
     fail_on: Annotated[
         FailOn,
@@ -280,17 +325,9 @@ def drift(
             help="Exit 2 for live findings of this level or above (low: any finding); changes always do.",
         ),
     ] = FailOn.low,
-    profile: ProfileOpt = None,
-    endpoint_url: EndpointOpt = None,
-    fmt: FormatOpt = Format.text,
-    out: OutOpt = None,
-    log_format: LogFormatOpt = LogFormat.console,
-    verbose: VerboseOpt = 0,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
-    aws, output = _aws_setup(log_format, verbose, no_color, profile, endpoint_url, fmt, out)
-    _finish(lambda: commands.drift(path, aws, output, fail_on=fail_on.value), out)
+    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
 
 
 class ForCommand(StrEnum):
@@ -320,7 +357,7 @@ def permissions(
     ] = PolicyFormat.json,
 ) -> None:
     """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
-    _finish(lambda: commands.permissions(path, for_command.value, fmt.value))
+    _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
 
 
 def _confirm() -> bool:
@@ -388,16 +425,10 @@ def import_command(
     no_color: NoColorOpt = False,
 ) -> None:
     """Write YAML for the owned part of the live account, so that plan on it shows no changes."""
-    aws, output = _aws_setup(
-        log_format,
-        verbose,
-        no_color,
-        profile,
-        endpoint_url,
-        Format.json if fmt is Format.json else Format.text,
-    )
+    text_or_json = Format.json if fmt is Format.json else Format.text
+    aws, output = _aws_options(profile, endpoint_url, text_or_json, None, log_format, verbose, no_color)
     _finish(
-        lambda: commands.import_(
+        lambda: import_cmd.import_(
             out,
             aws,
             output,

@@ -16,15 +16,27 @@ from iamstate.calls import CallContext, comparable_tags, dedupe
 from iamstate.errors import ConfigError, ConflictError
 from iamstate.kinds import plan_calls, sort_changes, spec, specs
 from iamstate.model import (
+    STACK_TAG,
     Address,
     DesiredConfig,
     Json,
+    Kind,
     LiveAccount,
     Resource,
+    Scope,
+    State,
     essence,
 )
-from iamstate.ownership import Standing, owned_by, owns_path_and_name
-from iamstate.plan import Action, Change, FieldDiff, Finding, Plan
+from iamstate.ownership import (
+    UNTOUCHABLE,
+    Split,
+    Standing,
+    cloudformation_stack,
+    is_protected,
+    owned_by,
+    owns_path_and_name,
+)
+from iamstate.plan import Action, Change, FieldDiff, Finding, Plan, Unmanaged
 
 DOCUMENT_FIELDS = {"document", "trust"}
 """Fields holding one policy document, diffed as a whole (rendered as a unified diff)."""
@@ -72,13 +84,27 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
     """Every change that takes the owned part of live IAM to the desired state (pure).
 
     Raises ConflictError when the config declares an entity that iamstate must not
-    touch: tagged for another stack, AWS-reserved, ignored or outside scope.
+    touch: tagged for another stack, created by CloudFormation, AWS-reserved, ignored
+    or outside scope; or asks to delete or replace a protected one.
     """
-    ownership = owned_by(config, live.state)
+    return _plan(config, live)[0]
+
+
+def _conflict(address: Address, standing: Standing, resource: Resource, at: str) -> str:
+    detail = ""
+    if standing is Standing.FOREIGN:
+        detail = f" (iamstate:stack={getattr(resource, 'tags', {}).get(STACK_TAG)!r})"
+    elif standing is Standing.CLOUDFORMATION:
+        detail = f" (stack {cloudformation_stack(resource)}); manage it there"
+    return f"{address}: exists live but is {standing.value}{detail}; iamstate never touches it{at}"
+
+
+def _plan(config: DesiredConfig, live: LiveAccount) -> tuple[tuple[Change, ...], tuple[Unmanaged, ...]]:
+    split = owned_by(config, live.state)
     desired = config.state.resources
-    owned = ownership.owned.resources
+    owned = split.owned.resources
     owned_by_key = _index(owned)
-    others_by_key = _index(ownership.others)
+    others_by_key = _index(split.others)
 
     conflicts: list[str] = []
     pairs: list[tuple[Address, Resource | None, Resource | None]] = []
@@ -93,17 +119,26 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
             continue
         if _key(address) in others_by_key:
             other = others_by_key[_key(address)]
-            standing = ownership.others[other]
-            detail = ""
-            if standing is Standing.FOREIGN:
-                tags = getattr(live.state.resources[other], "tags", {})
-                detail = f" (iamstate:stack={tags.get('iamstate:stack')!r})"
-            conflicts.append(
-                f"{address}: exists live but is {standing.value}{detail}; iamstate never touches it{at}"
-            )
+            conflicts.append(_conflict(address, split.others[other], live.state.resources[other], at))
             continue
         live_address = owned_by_key.get(_key(address))
         pairs.append((address, owned[live_address] if live_address else None, resource))
+
+    # absent: true deletes the entity whether it is tagged or not, never a protected one.
+    absent_keys = {_key(a) for a in config.absent}
+    for address in sorted(config.absent):
+        at = f" (declared absent at {config.sources[address]})" if address in config.sources else ""
+        live_address = owned_by_key.get(_key(address)) or others_by_key.get(_key(address))
+        if live_address is None:
+            continue
+        resource = live.state.resources[live_address]
+        standing = split.others.get(live_address, Standing.OWNED)
+        if is_protected(resource.name, config.scope):
+            conflicts.append(f"{address}: is protected and never deleted{at}")
+        elif standing in UNTOUCHABLE:
+            conflicts.append(_conflict(address, standing, resource, at))
+        else:
+            pairs.append((live_address, resource, None))
     if conflicts:
         raise ConflictError("the configuration conflicts with live IAM:\n  " + "\n  ".join(conflicts))
     problems = [
@@ -116,22 +151,34 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
 
     desired_keys = {_key(a) for a in desired}
     for address in sorted(owned):
-        if _key(address) not in desired_keys:
+        if _key(address) not in desired_keys and _key(address) not in absent_keys:
             pairs.append((address, owned[address], None))
 
-    actions: list[tuple[Address, Action, Resource | None, Resource | None, str]] = []
+    actions: list[tuple[Address, Action, Resource | None, Resource | None, str, bool]] = []
     for address, before, after in pairs:
         if before is None:
-            actions.append((address, Action.CREATE, None, after, ""))
+            actions.append((address, Action.CREATE, None, after, "", False))
         elif after is None:
-            actions.append((address, Action.DELETE, before, None, ""))
+            actions.append((address, Action.DELETE, before, None, "", False))
         else:
+            importing = _live_address(owned_by_key, address) in split.adopted
             after = spec(address.kind).for_diff(after, before)
             why = replace_reason(before, after)
             if why:
-                actions.append((address, Action.REPLACE, before, after, why))
+                if is_protected(before.name, config.scope):
+                    raise ConflictError(
+                        f"the configuration conflicts with live IAM:\n  {address}: is protected and never "
+                        f"deleted, but the change needs a replace ({why})"
+                    )
+                actions.append((address, Action.REPLACE, before, after, why, importing))
             elif comparable(before) != comparable(after):
-                actions.append((address, Action.UPDATE, before, after, ""))
+                actions.append(
+                    (address, Action.UPDATE, before, after, ADOPTION if importing else "", importing)
+                )
+            elif importing:
+                actions.append((address, Action.IMPORT, before, after, ADOPTION, True))
+
+    _check_outside_uses(actions, split, live.state)
 
     ctx = CallContext(
         desired=config.state,
@@ -142,14 +189,83 @@ def plan_changes(config: DesiredConfig, live: LiveAccount) -> tuple[Change, ...]
         deleted=frozenset(a for a, action, *_ in actions if action is Action.DELETE),
         replaced=frozenset(a for a, action, *_ in actions if action is Action.REPLACE),
     )
-    calls = dedupe([list(plan_calls(action, before, after, ctx)) for _, action, before, after, _ in actions])
+    calls = dedupe(
+        [
+            list(plan_calls(Action.UPDATE if action is Action.IMPORT else action, before, after, ctx))
+            for _, action, before, after, _, _ in actions
+        ]
+    )
     changes = []
-    for (address, action, before, after, reason), change_calls in zip(actions, calls, strict=True):
+    for (address, action, before, after, reason, importing), change_calls in zip(actions, calls, strict=True):
         b = comparable(before) if before is not None else None
         a = comparable(after) if after is not None else None
         fields = field_diffs(b or {}, a or {}) if action in (Action.UPDATE, Action.REPLACE) else ()
-        changes.append(Change(address, action, b, a, reason, fields, tuple(change_calls)))
-    return sort_changes(changes)
+        if importing and action is not Action.REPLACE:
+            fields = (FieldDiff(f"tags.{STACK_TAG}", None, config.stack), *fields)
+        changes.append(
+            Change(address, action, b, a, reason, fields, tuple(change_calls), importing=importing)
+        )
+    going = {_key(c.address) for c in changes}
+    left_alone = tuple(u for u in _unmanaged(split, live.state, config.scope) if _key(u.address) not in going)
+    return sort_changes(changes), left_alone
+
+
+def _check_outside_uses(
+    actions: Sequence[tuple[Address, Action, Resource | None, Resource | None, str, bool]],
+    split: Split,
+    live: State,
+) -> None:
+    """A policy deleted or replaced must not be detached from what another stack or another scope
+    holds: iamstate never changes what it does not own (raises ConflictError naming them)."""
+    problems = []
+    for address, action, before, _, _, _ in actions:
+        if action not in (Action.DELETE, Action.REPLACE) or before is None or address.kind is not Kind.POLICY:
+            continue
+        arn = getattr(before, "arn", "")
+        users = []
+        for other_address, standing in sorted(split.others.items()):
+            if standing not in UNTOUCHABLE:
+                continue
+            other = live.resources[other_address]
+            if arn and (
+                arn in getattr(other, "policies", ()) or getattr(other, "permissions_boundary", None) == arn
+            ):
+                users.append(f"{other_address} ({standing.value})")
+        if users:
+            problems.append(
+                f"{address}: would be {'replaced' if action is Action.REPLACE else 'deleted'}, but "
+                f"{', '.join(users)} use it; iamstate never detaches a policy from what it does not own"
+            )
+    if problems:
+        raise ConflictError("the configuration conflicts with live IAM:\n  " + "\n  ".join(problems))
+
+
+def _live_address(by_key: Mapping[tuple[str, str], Address], address: Address) -> Address | None:
+    return by_key.get(_key(address))
+
+
+ADOPTION = "import: declared and live, not yet tagged for this stack; apply adopts it"
+
+REMEDIES = {
+    Standing.UNMANAGED: "declare it (or `iamstate import` it), add it to scope.ignore, or set "
+    "scope.prune: all to delete what the configuration does not declare",
+    Standing.CLOUDFORMATION: "manage it in its CloudFormation stack, or add it to scope.ignore",
+    Standing.PROTECTED: "nothing: protected entities are never deleted (declare it to manage it)",
+}
+
+
+def _unmanaged(split: Split, live: State, scope: Scope) -> tuple[Unmanaged, ...]:
+    """In-scope live entities the plan leaves alone, with why and what to do (pure)."""
+    out = []
+    for address in sorted(split.others):
+        standing = split.others[address]
+        if standing not in REMEDIES:
+            continue
+        reason = standing.value
+        if standing is Standing.CLOUDFORMATION:
+            reason = f"created by CloudFormation (stack {cloudformation_stack(live.resources[address])})"
+        out.append(Unmanaged(address, standing.name.lower(), reason, REMEDIES[standing]))
+    return tuple(out)
 
 
 def build_plan(
@@ -159,10 +275,12 @@ def build_plan(
     metadata: Mapping[str, Json] | None = None,
 ) -> Plan:
     """The plan for one config against one live account (pure)."""
+    changes, unmanaged = _plan(config, live)
     return Plan(
         account_id=live.account_id,
         stack=config.stack,
-        changes=plan_changes(config, live),
+        changes=changes,
         findings=tuple(findings),
         metadata=dict(metadata or {}),
+        unmanaged=unmanaged,
     )

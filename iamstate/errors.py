@@ -1,15 +1,29 @@
-"""Errors iamstate reports to users, each with the exit code it ends a command with."""
+"""Exit codes and the errors iamstate reports to users, each with the code it ends a command with.
+
+A leaf: at run time this module imports nothing else from iamstate, so that every
+layer (the loader, the core, the AWS adapters, the commands) can raise these errors
+and name these exit codes without depending on one another.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from iamstate.model import SourceLocation
-
 if TYPE_CHECKING:
+    from iamstate.model import SourceLocation
     from iamstate.plan import Finding
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every command (SPEC §1)."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2
+    REFUSED = 3
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,7 @@ class Diagnostic:
 class IamstateError(Exception):
     """Base of all user-facing errors; ``exit_code`` is what the command exits with."""
 
-    exit_code = 1
+    exit_code = ExitCode.ERROR
 
 
 class ConfigError(IamstateError):
@@ -52,10 +66,14 @@ class ConflictError(IamstateError):
     """The config declares an entity that iamstate must not touch (foreign stack, reserved)."""
 
 
+class StalePlan(IamstateError):
+    """A saved plan no longer matches the config or live IAM."""
+
+
 class Refused(IamstateError):
     """A safety rule of severity error fired; nothing was written. Carries the findings."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
 
     def __init__(self, message: str, findings: Sequence[Finding] = ()):
         self.findings = list(findings)

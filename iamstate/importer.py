@@ -4,7 +4,7 @@ Live and desired state have the same type, so importing is rendering live state:
 :func:`render_import` takes a :class:`~iamstate.model.LiveAccount` and returns the
 YAML text of one file per kind (``account.yaml``, ``policies.yaml``,
 ``groups.yaml``, ``users.yaml``, ``roles.yaml``). Nothing here reads files or
-calls AWS; :mod:`iamstate.import_command` is the shell that reads IAM, checks the
+calls AWS; :mod:`iamstate.commands.import_` is the shell that reads IAM, checks the
 result against the safety rules and the planner, and writes the files.
 
 How live state becomes configuration:
@@ -43,6 +43,7 @@ from iamstate.kinds.base import ImportContext
 from iamstate.kinds.policy import FORCE_MFA_POLICY
 from iamstate.model import (
     DEFAULT_STACK,
+    STACK_TAG,
     Address,
     Json,
     Kind,
@@ -277,12 +278,17 @@ def unexpected_changes(changes: Iterable[Change], conversions: Sequence[InlineCo
     out = []
     for change in changes:
         address = change.address
+        if change.action is Action.IMPORT:
+            continue  # adopting what was imported: apply tags it for the stack
         if change.action is Action.CREATE and address.kind is Kind.POLICY and address.name.lower() in created:
             continue
         if (
             change.action is Action.UPDATE
             and (address.kind, address.name.lower()) in entities
-            and all(f.path == "policies" or f.path.startswith("inline_policies.") for f in change.fields)
+            and all(
+                f.path == "policies" or f.path.startswith("inline_policies.") or f.path == f"tags.{STACK_TAG}"
+                for f in change.fields
+            )
         ):
             continue
         fields = ", ".join(f.path for f in change.fields)

@@ -205,6 +205,11 @@ class Scope:
 
     paths: tuple[str, ...] = ("/",)
     ignore: tuple[str, ...] = ()
+    prune: str = "tagged"
+    """``tagged``: an undeclared entity is deleted only when it carries this stack's tag;
+    ``all``: the scope is exclusive, every undeclared entity in it is deleted."""
+    protect: tuple[str, ...] = ()
+    """Name globs never deleted, beside the built-in protected names."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +258,14 @@ class DesiredConfig:
     exceptions: Mapping[Address, Mapping[str, str]] = field(default_factory=dict)
     documents_raw: Mapping[Address, Json] = field(default_factory=dict)
     """Policy documents (and role trust) as written, before normalization, for the rules."""
+    require_mfa: frozenset[Address] = frozenset()
+    """Roles declared with ``require_mfa: true`` next to a full ``trust:`` document."""
     files: tuple[str, ...] = ()
+    absent: frozenset[Address] = frozenset()
+    """Entities declared ``absent: true``: deleted whether tagged or not (their place is in ``sources``)."""
+    audits_account: bool = False
+    """The configuration manages the account as a whole (``password_policy``, ``mfa`` or
+    ``audit.account: true``): account-wide findings (root, password policy) are its to report."""
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,32 @@
-"""Which live entities a configuration owns (SPEC §3). Pure.
+"""Which live entities a configuration owns, and why the rest is not its to touch (SPEC §3). Pure.
 
-An entity is owned when its path starts with one of ``scope.paths``, its name
-matches no ``scope.ignore`` glob, it is not AWS-reserved, and it carries no
-``iamstate:stack`` tag naming another stack. Kinds without a path say how they
-are owned instead (:class:`iamstate.kinds.base.Ownership`): account-wide settings
-while the configuration declares them, identity providers when they carry this
-stack's tag or are declared.
+A live entity is *in scope* when its path starts with one of ``scope.paths``, its
+name matches no ``scope.ignore`` glob, it is not AWS-reserved and no other stack's
+``iamstate:stack`` tag is on it. In scope, it is **owned** (managed: updated, and
+deleted when no longer declared) when it carries this stack's tag, or is declared
+(it is then *adopted*: apply tags it), or ``scope.prune: all`` makes the scope
+exclusive. An undeclared, untagged entity in scope is **unmanaged**: listed in the
+plan, reported by drift, never deleted. IAM groups take no tags: an undeclared group
+is owned only when no one but this stack's users are in it and no customer policy
+but this stack's is attached (or under ``prune: all``).
+
+Never deleted, whatever the configuration says: the protected names
+(:data:`PROTECTED_NAMES` and ``scope.protect``) and entities CloudFormation or CDK
+created (an ``aws:cloudformation:*`` tag, or CloudFormation's generated-name shape
+``<stack>-<LogicalId>-<SUFFIX>``), which are another tool's to manage.
+
+Kinds without a path say how they are owned instead
+(:class:`iamstate.kinds.base.Ownership`): account-wide settings while the
+configuration declares them; identity providers like path kinds, but never by
+``prune: all`` (they are account-wide, not under a path).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from iamstate.kinds import Ownership, spec
@@ -27,6 +41,21 @@ from iamstate.model import (
     State,
 )
 
+PROTECTED_NAMES = (
+    "OrganizationAccountAccessRole",
+    "AWSControlTowerExecution",
+    "aws-controltower-*",
+    "stacksets-exec-*",
+    "AWSCloudFormationStackSetExecutionRole",
+    "cdk-hnb659fds-*",
+)
+"""Entities that Organizations, Control Tower, StackSets and CDK bootstrap depend on."""
+
+CLOUDFORMATION_TAG_PREFIX = "aws:cloudformation:"
+CLOUDFORMATION_NAME = re.compile(r"(?P<stack>.+)-(?P<logical>[A-Za-z0-9]+)-(?P<suffix>[A-Z0-9]{12,13})")
+"""CloudFormation's generated names: the stack name, the logical id and a 12 or 13
+character suffix of capital letters and digits (``web-WebServerRole-1ABCDE2FGHIJ3``)."""
+
 
 class Standing(StrEnum):
     """Why iamstate may or may not touch a live entity."""
@@ -36,15 +65,41 @@ class Standing(StrEnum):
     IGNORED = "matched by scope.ignore"
     RESERVED = "AWS-reserved"
     FOREIGN = "tagged for another stack"
-    UNTAGGED = "not tagged for this stack and not declared"
-    UNDECLARED = "an account setting this configuration does not declare"
+    PROTECTED = "protected: never deleted"
+    CLOUDFORMATION = "created by CloudFormation"
+    UNMANAGED = "in scope, but neither declared nor tagged for this stack"
+
+
+UNTOUCHABLE = frozenset(
+    {Standing.OUT_OF_SCOPE, Standing.IGNORED, Standing.RESERVED, Standing.FOREIGN, Standing.CLOUDFORMATION}
+)
+"""Standings of entities a configuration may not declare (a conflict) and never changes."""
+
+
+def is_protected(name: str, scope: Scope) -> bool:
+    """True for a name iamstate never deletes (built-in protected names and ``scope.protect``)."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in (*PROTECTED_NAMES, *scope.protect))
+
+
+def cloudformation_stack(resource: Resource) -> str | None:
+    """The CloudFormation stack that created an entity (by its tags or its name's shape), or None."""
+    tags: Mapping[str, str] = getattr(resource, "tags", {})
+    if f"{CLOUDFORMATION_TAG_PREFIX}stack-name" in tags:
+        return tags[f"{CLOUDFORMATION_TAG_PREFIX}stack-name"]
+    if any(key.startswith(CLOUDFORMATION_TAG_PREFIX) for key in tags):
+        return "(unnamed)"
+    if spec(resource.kind).ownership is Ownership.PATH:
+        match = CLOUDFORMATION_NAME.fullmatch(resource.name)
+        if match is not None:
+            return match.group("stack")
+    return None
 
 
 def standing(resource: Resource, scope: Scope, stack: str) -> Standing:
-    """Classify one live entity against the scope and stack (pure).
+    """Classify one live entity against the scope and stack by what it is, not by the config (pure).
 
-    Kinds not owned by path (account settings, identity providers) are judged by
-    their tag here; :func:`split_live` adds what the configuration declares.
+    ``UNMANAGED`` here means "in scope and untagged": :func:`split_live` decides
+    whether it is adopted (declared), pruned (``prune: all``) or left alone.
     """
     mode = spec(resource.kind).ownership
     if mode is Ownership.DECLARED:
@@ -61,11 +116,11 @@ def standing(resource: Resource, scope: Scope, stack: str) -> Standing:
         return Standing.FOREIGN
     if any(fnmatch.fnmatchcase(resource.name, glob) for glob in scope.ignore):
         return Standing.IGNORED
-    if mode is Ownership.TAG:
-        return Standing.OWNED if tagged == stack else Standing.UNTAGGED
-    if not any(path.startswith(prefix) for prefix in scope.paths):
+    if mode is Ownership.PATH and not any(path.startswith(prefix) for prefix in scope.paths):
         return Standing.OUT_OF_SCOPE
-    return Standing.OWNED
+    if tagged is None and cloudformation_stack(resource) is not None:
+        return Standing.CLOUDFORMATION
+    return Standing.OWNED if tagged == stack else Standing.UNMANAGED
 
 
 def owns_path_and_name(scope: Scope, path: str, name: str) -> bool:
@@ -83,6 +138,8 @@ class Split:
 
     owned: State
     others: Mapping[Address, Standing]
+    adopted: frozenset[Address] = field(default_factory=frozenset)
+    """Owned entities that are declared but not yet tagged for this stack: apply tags them."""
 
 
 def split_live(
@@ -92,35 +149,74 @@ def split_live(
     *,
     managed_kinds: Collection[Kind],
     declared: Collection[tuple[str, str]] = (),
+    absent: Collection[tuple[str, str]] = (),
     adopt_untagged: bool = False,
 ) -> Split:
     """Split live state into owned entities and the rest, with the reason for each (pure).
 
     ``managed_kinds``: the kinds the configuration declares (an account setting is
     owned only then). ``declared``: the match keys of declared entities (an untagged
-    identity provider is owned when declared). ``adopt_untagged``: own untagged
-    providers too (``import``, which writes them into a new configuration).
+    entity in scope is owned, adopted, when declared). ``absent``: the match keys of
+    entities declared ``absent: true`` (a group whose other members are all going is
+    this stack's to delete too). ``adopt_untagged``: own every
+    untagged entity in scope (``import``, which writes them into a new configuration).
     """
-    owned: dict[Address, Resource] = {}
-    others: dict[Address, Standing] = {}
     wanted = set(declared)
+    verdicts: dict[Address, Standing] = {}
+    adopted: set[Address] = set()
     for address, resource in live.resources.items():
-        mode = spec(address.kind).ownership
-        if mode is Ownership.DECLARED and address.kind not in managed_kinds:
+        kind = spec(address.kind)
+        if kind.ownership is Ownership.DECLARED and address.kind not in managed_kinds:
             continue
         verdict = standing(resource, scope, stack)
-        if verdict is Standing.UNTAGGED and (
-            adopt_untagged or spec(address.kind).match_key(address) in wanted
+        is_declared = kind.match_key(address) in wanted
+        if verdict is Standing.UNMANAGED:
+            if is_declared or adopt_untagged:
+                verdict = Standing.OWNED
+                if kind.tags is not None and kind.tags_read_when_declared:
+                    adopted.add(address)
+            elif scope.prune == "all" and kind.ownership is Ownership.PATH:
+                verdict = Standing.OWNED
+        if (
+            verdict in (Standing.OWNED, Standing.UNMANAGED)
+            and not is_declared
+            and is_protected(resource.name, scope)
         ):
-            verdict = Standing.OWNED
-        if verdict is Standing.OWNED:
-            owned[address] = resource
-        else:
-            others[address] = verdict
-    return Split(State(owned), others)
+            verdict = Standing.PROTECTED
+        verdicts[address] = verdict
+    # Groups take no tags: one is this stack's when only this stack's users are in it
+    # and only this stack's (or AWS's) policies are attached to it.
+    going = set(absent)
+    owned_users = {
+        a.name
+        for a, v in verdicts.items()
+        if a.kind is Kind.USER and (v is Standing.OWNED or spec(a.kind).match_key(a) in going)
+    }
+    foreign_policies = {
+        getattr(live.resources[a], "arn", "")
+        for a, v in verdicts.items()
+        if a.kind is Kind.POLICY and v is not Standing.OWNED
+    }
+    for address, verdict in list(verdicts.items()):
+        if address.kind is not Kind.GROUP or verdict is not Standing.UNMANAGED:
+            continue
+        members = {u.name for u in live.of_kind(Kind.USER) if address.name in getattr(u, "groups", ())}
+        attached = set(getattr(live.resources[address], "policies", ()))
+        if (
+            members <= owned_users
+            and not attached & foreign_policies
+            and not is_protected(address.name, scope)
+        ):
+            verdicts[address] = Standing.OWNED
+    owned = {a: live.resources[a] for a, v in verdicts.items() if v is Standing.OWNED}
+    others = {a: v for a, v in verdicts.items() if v is not Standing.OWNED}
+    return Split(State(owned), others, frozenset(adopted))
 
 
 def owned_by(config: DesiredConfig, live: State) -> Split:
     """What of live state ``config`` owns, and why the rest is not its to touch (pure)."""
     declared = {spec(a.kind).match_key(a) for a in config.state.resources}
-    return split_live(live, config.scope, config.stack, managed_kinds=config.managed_kinds, declared=declared)
+    absent = {spec(a.kind).match_key(a) for a in config.absent}
+    return split_live(
+        live, config.scope, config.stack, managed_kinds=config.managed_kinds, declared=declared, absent=absent
+    )

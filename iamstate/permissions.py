@@ -138,6 +138,7 @@ OPERATIONS: dict[str, Operation] = {
     **_on("policy", "ListPolicyTags", used_by=EVERY_COMMAND),
     **_on("", "ListAccountAliases", "ListOpenIDConnectProviders", "ListSAMLProviders", used_by=EVERY_COMMAND),
     **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
+    **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
     **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
     # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
     **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),

@@ -23,14 +23,16 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     REPLACE = "replace"
+    IMPORT = "import"
+    """Adopt a declared live entity that is not yet tagged for this stack, changing nothing else."""
 
     def __str__(self) -> str:
         return self.value
 
     @property
     def symbol(self) -> str:
-        """Terraform's symbol for the action."""
-        return {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}[self.value]
+        """Terraform's symbol for the action (``<=`` for an import)."""
+        return {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "import": "<="}[self.value]
 
 
 class Phase(IntEnum):
@@ -118,6 +120,8 @@ class Change:
     reason: str = ""
     fields: tuple[FieldDiff, ...] = ()
     api_calls: tuple[ApiCall, ...] = ()
+    importing: bool = False
+    """The live entity is declared but not yet this stack's: apply adopts it (tags it)."""
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Json]) -> Change:
@@ -130,11 +134,12 @@ class Change:
             str(doc.get("reason", "")),
             tuple(FieldDiff(str(f["path"]), f.get("before"), f.get("after")) for f in doc.get("fields", [])),
             tuple(ApiCall.from_json(c) for c in doc.get("api_calls", [])),
+            bool(doc.get("importing", False)),
         )
 
     def to_json(self) -> dict[str, Json]:
         """The change's JSON form (SPEC §7)."""
-        return {
+        out: dict[str, Json] = {
             "address": str(self.address),
             "kind": self.address.kind.value,
             "name": self.address.name,
@@ -144,6 +149,36 @@ class Change:
             "after": self.after,
             "fields": [f.to_json() for f in self.fields],
             "api_calls": [c.to_json() for c in self.api_calls],
+        }
+        if self.importing:
+            out["importing"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live entity in scope that the plan leaves alone: why, and what to do about it."""
+
+    address: Address
+    standing: str
+    """``unmanaged``, ``cloudformation`` or ``protected``."""
+    reason: str
+    remedy: str
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Json]) -> Unmanaged:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            Address.parse(str(doc["address"])), str(doc["standing"]), str(doc["reason"]), str(doc["remedy"])
+        )
+
+    def to_json(self) -> dict[str, Json]:
+        """The entry's JSON form."""
+        return {
+            "address": str(self.address),
+            "standing": self.standing,
+            "reason": self.reason,
+            "remedy": self.remedy,
         }
 
 
@@ -208,22 +243,25 @@ class Finding:
 
 @dataclass(frozen=True)
 class Summary:
-    """Counts as Terraform reports them: a replace counts as one add and one destroy."""
+    """Counts as Terraform reports them: a replace counts as one add and one destroy; an
+    adoption counts as an import (and as a change too when it also changes the entity)."""
 
     add: int
     change: int
     destroy: int
+    import_: int = 0
 
     @property
     def empty(self) -> bool:
         """True when nothing would change."""
-        return self.add == self.change == self.destroy == 0
+        return self.add == self.change == self.destroy == self.import_ == 0
 
     def line(self) -> str:
-        """Exactly one summary line (SPEC §7)."""
+        """Exactly one summary line (SPEC §7), Terraform's, imports first when there are any."""
         if self.empty:
             return "No changes. Live IAM matches the configuration."
-        return f"Plan: {self.add} to add, {self.change} to change, {self.destroy} to destroy."
+        imports = f"{self.import_} to import, " if self.import_ else ""
+        return f"Plan: {imports}{self.add} to add, {self.change} to change, {self.destroy} to destroy."
 
 
 @dataclass(frozen=True)
@@ -235,22 +273,27 @@ class Plan:
     changes: tuple[Change, ...] = ()
     findings: tuple[Finding, ...] = ()
     metadata: Mapping[str, Json] = field(default_factory=dict)
+    unmanaged: tuple[Unmanaged, ...] = ()
+    """Live entities in scope that the plan leaves alone (unmanaged, CloudFormation's, protected)."""
 
     @property
     def summary(self) -> Summary:
-        """Counts of adds, changes and destroys."""
-        add = change = destroy = 0
+        """Counts of imports, adds, changes and destroys."""
+        add = change = destroy = imports = 0
         for c in self.changes:
             if c.action is Action.CREATE:
                 add += 1
             elif c.action is Action.UPDATE:
                 change += 1
+                imports += c.importing
+            elif c.action is Action.IMPORT:
+                imports += 1
             elif c.action is Action.DELETE:
                 destroy += 1
             else:
                 add += 1
                 destroy += 1
-        return Summary(add, change, destroy)
+        return Summary(add, change, destroy, imports)
 
     @property
     def blocking_findings(self) -> list[Finding]:
@@ -274,18 +317,25 @@ class Plan:
             tuple(Change.from_json(c) for c in doc.get("changes", [])),
             tuple(Finding.from_json(f) for f in doc.get("findings", [])),
             dict(doc.get("metadata", {})),
+            tuple(Unmanaged.from_json(u) for u in doc.get("unmanaged", [])),
         )
 
     def to_json(self) -> dict[str, Json]:
         """The plan's JSON form, described by ``schemas/plan.schema.json``."""
         s = self.summary
-        return {
+        summary: dict[str, Json] = {"add": s.add, "change": s.change, "destroy": s.destroy}
+        if s.import_:
+            summary = {"import": s.import_, **summary}
+        out: dict[str, Json] = {
             "format_version": FORMAT_VERSION,
             "account_id": self.account_id,
             "stack": self.stack,
             "changes": [c.to_json() for c in self.changes],
             "findings": [f.to_json() for f in self.findings],
-            "summary": {"add": s.add, "change": s.change, "destroy": s.destroy},
+            "summary": summary,
             "summary_line": s.line(),
             "metadata": dict(self.metadata),
         }
+        if self.unmanaged:
+            out["unmanaged"] = [u.to_json() for u in self.unmanaged]
+        return out

@@ -2,14 +2,18 @@
 
 Starts a local IAM endpoint on 127.0.0.1 (with AWS's delete rules enforced), then:
 validate, plan, apply, an empty re-plan, a clean drift check, an out-of-band change
-that drift catches, the apply that puts it back, and stops the endpoint.
+that drift catches, the apply that puts it back, and stops the endpoint. The
+configuration is a copy of examples/ in a temporary directory, so that the demo
+can show the one-line fix a reviewer would make (``absent: true``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +64,16 @@ def main() -> None:
         iam.create_access_key(UserName="temp-contractor")
         iam.create_login_profile(UserName="temp-contractor", Password="Temp-Contractor-2026!")
         iamstate(env, "drift", EXAMPLES, expect=2)
+        banner("apply puts the group back; the hand-made user is not this stack's, so it is left alone")
         iamstate(env, "apply", EXAMPLES, "--auto-approve")
-        iamstate(env, "drift", EXAMPLES, expect=0)
+        banner("the reviewer's fix: declare the hand-made user absent (a copy of examples/ in a temp dir)")
+        with tempfile.TemporaryDirectory(prefix="iamstate-demo-") as tmp:
+            config = Path(tmp) / "iam"
+            shutil.copytree(ROOT / EXAMPLES, config)
+            with (config / "users.yaml").open("a") as users:
+                users.write("\n  - name: temp-contractor   # made by hand; remove it\n    absent: true\n")
+            iamstate(env, "apply", str(config), "--auto-approve")
+            iamstate(env, "drift", str(config), expect=0)
     print("\nLocal IAM endpoint stopped. Demo complete.")
 
 

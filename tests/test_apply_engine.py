@@ -29,6 +29,7 @@ from iamstate.config import load_config
 from iamstate.diff import build_plan
 from iamstate.model import Address, Kind
 from iamstate.plan import Action, ApiCall, Change, Phase, Plan
+from iamstate.render.results import apply_text
 from iamstate.statefile import live_from_json
 
 Behaviour = Callable[[ApiCall], None]
@@ -155,7 +156,7 @@ def test_calls_of_one_step_run_concurrently_up_to_parallelism_and_never_beyond()
 
     result = apply_plan(make_plan(step), fake, parallelism=3)
 
-    assert result.ok, result.render_text()
+    assert result.ok, apply_text(result.to_json())
     assert fake.max_active == 3
 
 
@@ -236,7 +237,7 @@ def test_a_permanent_error_stops_new_calls_but_lets_calls_in_flight_finish() -> 
     ]
     assert names(result.not_started) == ["c", "d", "e", "f"]
     assert not result.ok and not result.interrupted
-    text = result.render_text()
+    text = apply_text(result.to_json())
     assert text.startswith("Apply failed: user.a: CreateUser(UserName=a): DeleteConflict")
     assert "What was done (1 of 6 calls):\n  user.b: CreateUser(UserName=b)\n" in text
     assert "  user.e: CreateUser(UserName=e)  [not started]\n" in text
@@ -268,8 +269,8 @@ def test_setting_stop_lets_the_call_in_flight_finish_and_starts_nothing_more() -
     assert names(result.done) == ["a", "b"]
     assert names(result.not_started) == ["c", "d"]
     assert result.failed == ()
-    assert result.render_text().startswith("Apply interrupted: 2 of 4 calls made.")
-    assert "Run apply again to converge." in result.render_text()
+    assert apply_text(result.to_json()).startswith("Apply interrupted: 2 of 4 calls made.")
+    assert "Run apply again to converge." in apply_text(result.to_json())
 
 
 def test_stop_set_before_apply_makes_no_call() -> None:
@@ -410,9 +411,9 @@ def test_result_json_is_serialisable_and_says_what_was_and_was_not_done() -> Non
 
 def test_success_is_one_line() -> None:
     result = apply_plan(make_plan(["a", "b"], ["c"]), FakeExecutor())
-    assert result.render_text() == "Apply complete: 3 calls made.\n"
+    assert apply_text(result.to_json()) == "Apply complete: 3 calls made.\n"
     assert result.to_json()["ok"] is True
-    assert ApplyResult().render_text() == "Apply complete: 0 calls made.\n"
+    assert apply_text(ApplyResult().to_json()) == "Apply complete: 0 calls made.\n"
 
 
 # --- classification -------------------------------------------------------------------

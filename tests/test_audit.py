@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from iamstate.audit import (
-    LIVE_RULES,
     AuditInput,
     CredentialRow,
     DriftReport,
@@ -21,7 +20,6 @@ from iamstate.audit import (
     ListedKey,
     LiveFinding,
     StaleKey,
-    audit,
     deactivates,
     deactivation_candidates,
     has_stale_key,
@@ -35,6 +33,8 @@ from iamstate.audit import (
 from iamstate.model import Address, CredentialSettings, Kind, MfaSettings
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan
 from iamstate.render.report import render_report
+from iamstate.rules import LIVE_RULES
+from iamstate.rules import live_findings as audit
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -331,7 +331,7 @@ def test_findings_come_most_severe_first() -> None:
 
 
 def test_every_rule_has_a_check_a_remedy_and_a_readme_row() -> None:
-    from iamstate.audit import CHECKS
+    from iamstate.rules import CHECKS
 
     assert set(CHECKS) == set(LIVE_RULES)
     section = README.split("## Drift", 1)[1]

@@ -133,9 +133,12 @@ def test_full_lifecycle_through_the_strict_layer(strict_iam: StrictIam, work: Pa
     boundary = f"arn:aws:iam::{strict_iam.account_id}:policy/dev-boundary"
     iam.put_role_permissions_boundary(RoleName="auditor", PermissionsBoundary=boundary)
 
-    # 5. delete everything
+    # 5. delete everything: what apply made, and (absent: true) the users made by hand
     for name in ("policies.yaml", "roles.yaml", "users.yaml", "groups.yaml"):
         (iam_dir / name).unlink()
+    (iam_dir / "users.yaml").write_text(
+        "users:\n  - {name: walk-in, absent: true}\n  - {name: walk-in-2, absent: true}\n"
+    )
     result = run_cli(strict_iam, work, "apply", "iam", "--auto-approve", "--allow-mass-delete")
     assert result.returncode == 0, result.stdout + result.stderr
     assert_converged(strict_iam, work)

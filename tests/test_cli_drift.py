@@ -104,8 +104,12 @@ def build_clean_account(iam: Any) -> None:
         HardExpiry=False,
     )
     iam.create_group(GroupName="analysts")
-    iam.create_user(UserName="alice")
+    iam.create_user(UserName="alice", Tags=STACK_TAGS)
     iam.add_user_to_group(GroupName="analysts", UserName="alice")
+
+
+STACK_TAGS = [{"Key": "iamstate:stack", "Value": "iamstate"}]
+"""What an earlier apply left on the users it created."""
 
 
 def backdate_access_key(user: str, access_key_id: str, days: int) -> None:
@@ -248,7 +252,7 @@ def test_the_audit_costs_fixed_calls_not_calls_per_user(strict_iam: StrictIam, c
     iam = strict_iam.client("iam")
     users = [f"user-{n:02}" for n in range(20)]
     for name in users:
-        iam.create_user(UserName=name)
+        iam.create_user(UserName=name, Tags=STACK_TAGS)
         iam.create_login_profile(UserName=name, Password="Correct-Horse-Battery-9")
         iam.create_access_key(UserName=name)
     config = textwrap.dedent(CONFIG) + "".join(f"  - name: {name}\n" for name in users)

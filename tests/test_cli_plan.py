@@ -95,23 +95,29 @@ def run_cli(args: list[str], endpoint: LocalIam, cwd: Path) -> subprocess.Comple
     )
 
 
+STACK = [{"Key": "iamstate:stack", "Value": "iamstate"}]
+
+
 def build_out_of_band(endpoint: LocalIam) -> Any:
-    """Create the config's entities with boto3 directly, in an equivalent spelling."""
+    """Create the config's entities with boto3 directly, in an equivalent spelling, tagged for
+    the config's stack (as an earlier apply left them)."""
     iam = endpoint.client("iam")
     arn = iam.create_policy(
         PolicyName="reports-read",
         PolicyDocument=POLICY_AS_WRITTEN_ELSEWHERE,
         Description="Read the reports bucket",
+        Tags=STACK,
     )["Policy"]["Arn"]
     iam.create_group(GroupName="analysts")
     iam.attach_group_policy(GroupName="analysts", PolicyArn=arn)
-    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "data"}])
+    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "data"}, *STACK])
     iam.add_user_to_group(GroupName="analysts", UserName="alice")
     iam.create_role(
         RoleName="auditor",
         AssumeRolePolicyDocument=json.dumps(TRUST_AS_WRITTEN_ELSEWHERE, indent=4),
         Description="Cross-account audit",
         MaxSessionDuration=7200,
+        Tags=STACK,
     )
     iam.attach_role_policy(RoleName="auditor", PolicyArn=arn)
     iam.attach_role_policy(RoleName="auditor", PolicyArn="arn:aws:iam::aws:policy/SecurityAudit")
@@ -213,11 +219,12 @@ def test_declaring_an_entity_of_another_stack_is_a_conflict(iam_endpoint: LocalI
     assert "iam.yaml:" in result.stderr
 
 
-def test_undeclared_owned_entities_are_planned_for_deletion_but_foreign_ones_are_not(
+def test_undeclared_entities_are_deleted_only_when_tagged_for_this_stack(
     iam_endpoint: LocalIam, workdir: Path
 ) -> None:
     iam = build_out_of_band(iam_endpoint)
-    iam.create_user(UserName="mallory")
+    iam.create_user(UserName="mallory", Tags=STACK)
+    iam.create_user(UserName="hand-made")
     iam.put_user_policy(
         UserName="alice",
         PolicyName="sneaky",
@@ -236,6 +243,15 @@ def test_undeclared_owned_entities_are_planned_for_deletion_but_foreign_ones_are
     doc = json.loads(result.stdout)
     actions = {c["address"]: c["action"] for c in doc["changes"]}
     assert actions == {"user.mallory": "delete", "user.alice": "update"}
+    assert doc["unmanaged"] == [
+        {
+            "address": "user.hand-made",
+            "standing": "unmanaged",
+            "reason": "in scope, but neither declared nor tagged for this stack",
+            "remedy": "declare it (or `iamstate import` it), add it to scope.ignore, or set scope.prune: all "
+            "to delete what the configuration does not declare",
+        }
+    ]
     alice = next(c for c in doc["changes"] if c["address"] == "user.alice")
     assert [f["path"] for f in alice["fields"]] == ["inline_policies.sneaky"]
     assert {
@@ -274,7 +290,7 @@ def test_json_logs_end_with_a_plan_done_event_for_log_pipelines(
     iam_endpoint: LocalIam, workdir: Path
 ) -> None:
     build_out_of_band(iam_endpoint)
-    iam_endpoint.client("iam").create_user(UserName="stray")
+    iam_endpoint.client("iam").create_user(UserName="stray", Tags=STACK)
     result = run_cli(["plan", ".", "--log-format", "json"], iam_endpoint, workdir)
 
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,8 +13,17 @@ from typer.testing import CliRunner
 from iamstate.cli import app
 from iamstate.config import schema
 from iamstate.config.schema import UNWAIVABLE_RULES
-from iamstate.rules import RULES
-from iamstate.rules.table import schema_exceptions, table
+from iamstate.rules import LIVE_RULES, RULES
+from iamstate.rules.table import (
+    HEADER,
+    LIVE_HEADER,
+    UNWAIVABLE_KEY,
+    live_table,
+    main,
+    schema_exceptions,
+    schema_unwaivable,
+    table,
+)
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 COMMAND = typer.main.get_command(app)
@@ -39,10 +49,10 @@ def test_command_has_help_and_is_documented(name: str) -> None:
             assert any(o in result.output for o in param.opts)
 
 
-def _readme_rule_table() -> str:
-    section = README.split("## Safety rules", 1)[1]
-    lines = section.split("| id | severity | waivable | fires when |", 1)[1].splitlines()[1:]
-    rows = ["| id | severity | waivable | fires when |"]
+def _readme_rule_table(section: str = "## Safety rules", header: str = HEADER[0]) -> str:
+    text = README.split(section, 1)[1]
+    lines = text.split(header, 1)[1].splitlines()[1:]
+    rows = [header]
     for line in lines:
         if not line.startswith("|"):
             break
@@ -57,7 +67,32 @@ def test_readme_rule_table_matches_the_catalogue() -> None:
     assert documented == {rule.id: rule.severity.value for rule in RULES.values()}
 
 
+def test_readme_live_findings_table_matches_the_catalogue() -> None:
+    # Regenerate with `python -m iamstate.rules.table --live` and paste it under "Drift".
+    assert _readme_rule_table("## Drift", LIVE_HEADER[0]) == live_table()
+    assert live_table().count("\n| `") == len(LIVE_RULES)
+
+
 def test_schema_lists_exactly_the_waivable_rules() -> None:
     # Regenerate with `python -m iamstate.rules.table --schema`.
     assert schema()["$defs"]["exceptions"]["properties"] == schema_exceptions()
     assert set(UNWAIVABLE_RULES) == {r.id for r in RULES.values() if not r.waivable}
+
+
+def test_schema_tells_the_loader_what_it_needs_of_the_unwaivable_rules() -> None:
+    # Regenerate with `python -m iamstate.rules.table --schema`.
+    assert schema()["$defs"]["exceptions"][UNWAIVABLE_KEY] == schema_unwaivable()
+    assert schema_unwaivable()["mass-delete"] == {
+        "remedy": RULES["mass-delete"].remedy,
+        "waiver_flag": "--allow-mass-delete",
+    }
+
+
+def test_the_generator_prints_what_the_docs_hold() -> None:
+    assert main([]) == table()
+    assert main(["--live"]) == live_table()
+    exceptions = schema()["$defs"]["exceptions"]
+    assert json.loads(main(["--schema"])) == {
+        "properties": exceptions["properties"],
+        UNWAIVABLE_KEY: exceptions[UNWAIVABLE_KEY],
+    }

@@ -43,7 +43,8 @@ def write(folder: Path, text: str) -> Path:
 
 
 def plan_json(strict: StrictIam, cwd: Path) -> dict[str, object]:
-    result = run_cli(strict, cwd, "plan", "iam.yaml", "--format", "json")
+    target = "iam.yaml" if (cwd / "iam.yaml").exists() else "."
+    result = run_cli(strict, cwd, "plan", target, "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
     doc: dict[str, object] = json.loads(result.stdout)
     return doc
@@ -136,8 +137,9 @@ def test_a_provider_that_exists_live_but_is_not_declared_may_be_trusted_and_is_l
     doc = plan_json(strict_iam, work)
 
     assert [(c["address"], c["action"]) for c in doc["changes"]] == [("role.ci-deploy", "create")]  # type: ignore[union-attr]
+    assert [u["address"] for u in doc["unmanaged"]] == [f"oidc_provider.{GITHUB}"]  # type: ignore[index]
     apply(strict_iam, work)
-    assert_converged(strict_iam, work)
+    assert plan_json(strict_iam, work)["changes"] == []
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": GITHUB_ARN}]
 
 
@@ -252,6 +254,14 @@ def test_import_writes_providers_metadata_and_the_alias_and_plans_empty(
     assert providers["saml"] == [{"name": "okta", "metadata_file": "saml/okta.xml"}]
     assert (out / "saml" / "okta.xml").read_text().strip() == metadata().strip()
 
+    # The first plan adopts what was imported (tags it for the stack); then nothing is left to do.
+    adoption = plan_json(strict_iam, out)
+    assert {(c["address"], c["action"]) for c in adoption["changes"]} == {  # type: ignore[union-attr]
+        (f"oidc_provider.{GITHUB}", "import"),
+        ("saml_provider.okta", "import"),
+    }
+    result = run_cli(strict_iam, out, "apply", ".", "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
     result = run_cli(strict_iam, out, "plan", ".", "--detailed-exitcode", "--no-color")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == "No changes. Live IAM matches the configuration.\n"

@@ -19,10 +19,10 @@ import yaml
 from iamstate import policy
 from iamstate.apply import apply_plan
 from iamstate.aws.write import Boto3Executor
-from iamstate.commands import AwsOptions, connect, make_plan
+from iamstate.commands.import_ import ImportResult, import_account, read_for_import, run_import
+from iamstate.commands.shared import AwsOptions, connect, make_plan
 from iamstate.config import load_config
 from iamstate.errors import IamstateError, Refused
-from iamstate.import_command import ImportResult, import_account, read_for_import, run_import
 from iamstate.importer import dump_yaml, render_import, waivers_for
 from iamstate.kinds.group import Group
 from iamstate.kinds.instance_profile import InstanceProfile
@@ -32,6 +32,7 @@ from iamstate.kinds.user import User
 from iamstate.model import Address, Kind, LiveAccount, Resource, Scope, State, address_of
 from iamstate.plan import Action, Finding, Phase, Severity
 from iamstate.readable import aws_spelling, condition_key_spelling, readable_document, template_arn
+from iamstate.render.results import apply_text, import_text
 from tests.support.cli import run_iamstate as run_cli
 from tests.support.strict import StrictIam
 
@@ -360,11 +361,13 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
     validated = run_cli(strict_iam, tmp_path, "validate", "iam", "--no-color")
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
-    # The plan only converts the inline policies, with the attach before the delete.
+    # The plan converts the inline policies, with the attach before the delete, and adopts
+    # (tags for the stack) everything else it imported: nothing else changes.
     clients = connect(AwsOptions(endpoint_url=strict_iam.endpoint))
     _, _, the_plan = make_plan(str(out), clients)
     assert not the_plan.blocking_findings
-    assert {(str(c.address), c.action) for c in the_plan.changes} == {
+    changes = {(str(c.address), c.action) for c in the_plan.changes}
+    conversions = {
         ("policy.alice-alice-s3", Action.CREATE),
         ("policy.auditor-audit-extra", Action.CREATE),
         ("policy.ops-ops-extra", Action.CREATE),
@@ -372,9 +375,14 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
         ("user.alice", Action.UPDATE),
         ("role.auditor", Action.UPDATE),
     }
+    assert conversions <= changes
+    adoptions = changes - conversions
+    assert adoptions and {action for _, action in adoptions} == {Action.IMPORT}
     for change in the_plan.changes:
+        if change.action is Action.IMPORT:
+            assert all(call.operation.startswith("Tag") for call in change.api_calls)
         if change.action is Action.UPDATE:
-            assert {f.path.split(".")[0] for f in change.fields} == {"policies", "inline_policies"}
+            assert {f.path.split(".")[0] for f in change.fields} <= {"policies", "inline_policies", "tags"}
             phases = {call.operation: call.phase for call in change.api_calls}
             kind = change.address.kind.value.capitalize()
             assert phases[f"Attach{kind}Policy"] is Phase.ATTACH
@@ -384,7 +392,7 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
     # Apply through the strict layer converges without a refused call.
     strict_iam.clear()
     applied = apply_plan(the_plan, Boto3Executor(clients.iam))
-    assert applied.ok, applied.render_text()
+    assert applied.ok, apply_text(applied.to_json())
     assert strict_iam.refused() == []
     operations = strict_iam.operations()
     for attach, delete in [
@@ -395,6 +403,16 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
         assert operations.index(attach) < operations.index(delete)
     _, _, again = make_plan(str(out), clients)
     assert again.summary.empty, [str(c.address) for c in again.changes]
+    # Every adopted entity that IAM lets carry a tag now carries the stack's.
+    declared = load_config(out).config.state
+    untagged = [
+        str(address)
+        for address, entity in read_live(strict_iam).state.resources.items()
+        if address.kind in (Kind.POLICY, Kind.USER, Kind.ROLE)
+        and declared.get(address) is not None
+        and getattr(entity, "tags", {}).get("iamstate:stack") != "iamstate"
+    ]
+    assert untagged == []
 
     # Every inline permission is now a managed policy attached in its place.
     live = read_live(strict_iam).state
@@ -419,7 +437,7 @@ def test_round_trip_of_a_lived_in_account(strict_iam: StrictIam, tmp_path: Path)
     assert texts(second) == texts(result)
 
 
-def test_account_without_inline_policies_plans_no_changes_right_away(
+def test_an_imported_account_plans_only_its_adoption_and_then_nothing(
     strict_iam: StrictIam, tmp_path: Path
 ) -> None:
     iam = strict_iam.client("iam")
@@ -441,6 +459,17 @@ def test_account_without_inline_policies_plans_no_changes_right_away(
     )
 
     assert result.warnings == []
+    planned = run_cli(strict_iam, tmp_path, "plan", "iam", "--format", "json")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    adoption = json.loads(planned.stdout)
+    assert {(c["address"], c["action"]) for c in adoption["changes"]} == {
+        ("policy.read", "import"),
+        ("user.carol", "import"),
+        ("role.worker", "import"),
+    }
+    assert adoption["summary_line"] == "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."
+    applied = run_cli(strict_iam, tmp_path, "apply", "iam", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     planned = run_cli(strict_iam, tmp_path, "plan", "iam", "--detailed-exitcode", "--no-color")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert planned.stdout == "No changes. Live IAM matches the configuration.\n"
@@ -476,8 +505,11 @@ def test_scope_and_stack_choose_what_is_imported(strict_iam: StrictIam, tmp_path
     assert account["scope"] == {"paths": ["/app/"], "ignore": ["cdk-*"]}
     assert "password_policy" not in account
     assert result.entities == {"role": 1}
-    planned = run_cli(strict_iam, tmp_path, "plan", "iam", "--detailed-exitcode", "--no-color")
+    planned = run_cli(strict_iam, tmp_path, "plan", "iam", "--format", "json")
     assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert [(c["address"], c["action"]) for c in json.loads(planned.stdout)["changes"]] == [
+        ("role.in-app", "import")
+    ]
 
 
 def test_refuses_a_non_empty_directory_unless_forced(strict_iam: StrictIam, tmp_path: Path) -> None:
@@ -520,7 +552,7 @@ def test_import_account_reads_and_writes(strict_iam: StrictIam, tmp_path: Path) 
     result = import_account(tmp_path / "iam", AwsOptions(endpoint_url=strict_iam.endpoint))
     assert result.entities == {"group": 1}
     assert load_yaml(tmp_path / "iam" / "groups.yaml") == {"groups": [{"name": "readers"}]}
-    assert "Imported group: 1 into 2 file(s)." in result.render_text()
+    assert "Imported group: 1 into 2 file(s)." in import_text(result.to_json())
     assert result.to_json()["entities"] == {"group": 1}
 
 

@@ -275,7 +275,7 @@ def test_the_policies_allow_every_call_plan_apply_and_drift_make(
     assert _record(strict_iam, tmp_path, "apply", "--auto-approve") == []
     assert _record(strict_iam, tmp_path, "drift") == []
 
-    # Out of band: an untagged role to adopt, and a user with every credential to delete.
+    # Out of band: an untagged role to adopt, and a user with every credential to delete (absent: true).
     iam = strict_iam.client("iam")
     iam.create_role(RoleName="adopted", AssumeRolePolicyDocument=json.dumps(_ec2_trust()), Description="old")
     user_with_every_credential(iam, "walk-in")
@@ -298,7 +298,7 @@ def test_the_policies_allow_every_call_plan_apply_and_drift_make(
         reports["tags"] = {"team": "analytics"}
 
     def users(d: dict) -> None:  # type: ignore[type-arg]
-        d["users"] = [u for u in d["users"] if u["name"] != "carol"]
+        d["users"] = [u for u in d["users"] if u["name"] != "carol"] + [{"name": "walk-in", "absent": True}]
         by_name(d["users"], "bob")["path"] = "/people/"
         by_name(d["users"], "bob")["permissions_boundary"] = "dev-boundary"
 

@@ -58,7 +58,6 @@ PER_ENTITY_OPERATIONS = {
     "ListUserTags",
     "ListGroupsForUser",
     "ListInstanceProfilesForRole",
-    "ListInstanceProfileTags",
     "ListPolicyVersions",
 }
 
@@ -215,8 +214,11 @@ def test_reads_every_kind_of_entity(iam_endpoint: LocalIam) -> None:
     assert state.get(Address(Kind.INSTANCE_PROFILE, "web")) == InstanceProfile(
         name="web", path="/hosts/", roles=frozenset({"web"})
     )
-    # Held by no role, so only ListInstanceProfiles shows it; tags are never read (see read.py).
-    assert state.get(Address(Kind.INSTANCE_PROFILE, "spare")) == InstanceProfile(name="spare")
+    # Held by no role, so only ListInstanceProfiles shows it.
+    # In scope and not declared: a plan could delete it, so its tags are read.
+    assert state.get(Address(Kind.INSTANCE_PROFILE, "spare")) == InstanceProfile(
+        name="spare", tags={"unused": "yes"}
+    )
 
     assert state.get(PASSWORD_POLICY_ADDRESS) == PasswordPolicy(
         minimum_length=14,
@@ -241,6 +243,7 @@ def test_reading_costs_pages_not_entities(iam_endpoint: LocalIam) -> None:
         "GetAccountPasswordPolicy": 1,
         "GetCallerIdentity": 1,
         "ListAccountAliases": 1,
+        "ListInstanceProfileTags": 2,
         "ListInstanceProfiles": 1,
         "ListOpenIDConnectProviders": 1,
         "ListPolicyTags": 2,
@@ -248,6 +251,26 @@ def test_reading_costs_pages_not_entities(iam_endpoint: LocalIam) -> None:
         "ListSAMLProviders": 1,
     }
     assert not PER_ENTITY_OPERATIONS & set(live.api_calls)
+
+
+def test_instance_profile_tags_are_read_only_where_a_plan_could_delete_the_profile(
+    iam_endpoint: LocalIam,
+) -> None:
+    iam = iam_endpoint.client("iam")
+    for name, path in (("declared", "/team/"), ("candidate", "/team/"), ("elsewhere", "/other/")):
+        iam.create_instance_profile(
+            InstanceProfileName=name, Path=path, Tags=tag_list({"iamstate:stack": "t"})
+        )
+
+    live = read(
+        iam_endpoint,
+        owns_policy=lambda path, name: path.startswith("/team/"),
+        declared=lambda kind, name: kind is Kind.INSTANCE_PROFILE and name == "declared",
+    )
+
+    assert live.api_calls["ListInstanceProfileTags"] == 1
+    tags = {p.name: dict(p.tags) for p in live.state.of_kind(Kind.INSTANCE_PROFILE)}  # type: ignore[attr-defined]
+    assert tags == {"candidate": {"iamstate:stack": "t"}, "declared": {}, "elsewhere": {}}
 
 
 def test_reads_tags_only_of_owned_policies(iam_endpoint: LocalIam) -> None:
@@ -260,7 +283,8 @@ def test_reads_tags_only_of_owned_policies(iam_endpoint: LocalIam) -> None:
 
     live = read(iam_endpoint, owns_policy=owns_policy, tag_concurrency=2)
 
-    assert sorted(asked) == [("/", "reports-read"), ("/guard/", "boundary")]
+    policies = {(p.path, p.name) for p in live.state.of_kind(Kind.POLICY)}
+    assert sorted(set(asked) & policies) == [("/", "reports-read"), ("/guard/", "boundary")]
     assert live.api_calls["ListPolicyTags"] == 1
     boundary = live.state.get(Address(Kind.POLICY, "boundary"))
     reports = live.state.get(Address(Kind.POLICY, "reports-read"))

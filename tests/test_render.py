@@ -11,9 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from iamstate.cli import should_color
 from iamstate.model import Address, Kind
-from iamstate.plan import Action, ApiCall, Change, FieldDiff, Finding, Phase, Plan, Severity
-from iamstate.render import FORMATS, render, render_json, render_markdown, render_text, should_color
+from iamstate.plan import Action, ApiCall, Change, FieldDiff, Finding, Phase, Plan, Severity, Unmanaged
+from iamstate.render import FORMATS, render, render_json, render_markdown, render_text
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SUMMARY_PREFIXES = ("Plan:", "No changes.")
@@ -195,9 +196,35 @@ def full_plan() -> Plan:
     )
 
 
+def adopting_plan() -> Plan:
+    """A plan that adopts a declared live role and leaves an unmanaged one alone."""
+    adopt = Change(
+        Address(Kind.ROLE, "worker"),
+        Action.IMPORT,
+        ROLE,
+        ROLE,
+        "import: declared and live, not yet tagged for this stack; apply adopts it",
+        (FieldDiff("tags.iamstate:stack", None, "platform"),),
+        (
+            ApiCall(
+                "TagRole",
+                {"RoleName": "worker", "Tags": [{"Key": "iamstate:stack", "Value": "platform"}]},
+                Phase.UPDATE,
+                order=2,
+            ),
+        ),
+        importing=True,
+    )
+    left = Unmanaged(
+        Address(Kind.ROLE, "legacy"), "unmanaged", "in scope, but neither declared nor tagged", "declare it"
+    )
+    return Plan("123456789012", "platform", (adopt, update_role()), unmanaged=(left,))
+
+
 def plans() -> dict[str, Plan]:
     return {
         "full": full_plan(),
+        "adopting": adopting_plan(),
         "empty": Plan("123456789012", "platform"),
         "create-only": Plan("123456789012", "platform", (create_policy(),)),
         "update-only": Plan("123456789012", "platform", (update_role(),)),
@@ -446,10 +473,13 @@ def test_schema_declares_exactly_the_keys_of_the_json_form(
 ) -> None:
     schema: dict[str, Any] = validator.schema  # type: ignore[assignment]
     doc = full_plan().to_json()
+    adopting = adopting_plan().to_json()
     defs = schema["$defs"]
-    assert set(schema["properties"]) == set(doc)
-    assert set(schema["required"]) == set(doc)
-    assert set(defs["change"]["properties"]) == set(doc["changes"][0])
+    assert set(schema["properties"]) == set(doc) | set(adopting)
+    assert set(schema["required"]) == set(doc) == set(adopting) - {"unmanaged"}
+    assert set(defs["change"]["properties"]) == set(doc["changes"][0]) | set(adopting["changes"][0])
+    assert set(defs["unmanaged"]["properties"]) == set(adopting["unmanaged"][0])
+    assert set(schema["properties"]["summary"]["properties"]) == set(adopting["summary"])
     assert set(defs["field_diff"]["properties"]) == set(doc["changes"][1]["fields"][0])
     assert set(defs["api_call"]["properties"]) == set(doc["changes"][2]["api_calls"][0])
     assert set(defs["finding"]["properties"]) == set(doc["findings"][0]) | set(doc["findings"][2])
@@ -605,3 +635,21 @@ def test_text_and_markdown_show_access_added_and_flag_permissions_management() -
     assert "+ iam Permissions management: 1" in text and "iam:PassRole" in text
     markdown = render_markdown(doc)
     assert "#### Access changes" in markdown and "**adds Permissions management**" in markdown
+
+
+def test_an_adoption_is_counted_as_an_import_and_unmanaged_entities_are_listed_apart() -> None:
+    plan = adopting_plan()
+    out = text(plan)
+    assert out.splitlines()[-1] == "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."
+    assert (
+        " <= role.worker  # import: declared and live, not yet tagged for this stack; apply adopts it" in out
+    )
+    assert '      + tags.iamstate:stack: "platform"' in out
+    assert (
+        "Not managed by this configuration, never deleted:\n  role.legacy: in scope, but neither declared nor tagged"
+        in out
+    )
+    markdown = render_markdown(plan.to_json())
+    assert "**Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.**" in markdown
+    assert "<summary>Not managed by this configuration, never deleted: 1</summary>" in markdown
+    assert plan.to_json()["summary"] == {"import": 1, "add": 0, "change": 1, "destroy": 0}

@@ -24,6 +24,7 @@ from iamstate.config import load_config
 from iamstate.diff import build_plan
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, ApiCall, Phase, Plan
+from iamstate.render.results import apply_text
 from tests.support.credentials import user_with_every_credential
 from tests.support.moto_server import LocalIam
 from tests.support.strict import StrictIam
@@ -89,6 +90,8 @@ roles:
 KEEP_ONLY_TEAM = f"""
 account:
   id: "{ACCOUNT}"
+scope:
+  prune: all  # the account is this configuration's alone: what it does not declare goes
 groups:
   - name: team
 """
@@ -195,8 +198,8 @@ def test_applying_a_full_config_converges_and_applying_it_again_is_harmless(
 
     first = apply_plan(plan, Boto3Executor(iam), parallelism=4)
 
-    assert first.ok, first.render_text()
-    assert first.render_text() == f"Apply complete: {len(plan.ordered_calls())} calls made.\n"
+    assert first.ok, apply_text(first.to_json())
+    assert apply_text(first.to_json()) == f"Apply complete: {len(plan.ordered_calls())} calls made.\n"
     assert _plan(path, iam, sts).changes == ()
     role = iam.get_role(RoleName="auditor")["Role"]
     assert role["Description"] == "Cross-account audit" and role["MaxSessionDuration"] == 7200
@@ -207,7 +210,7 @@ def test_applying_a_full_config_converges_and_applying_it_again_is_harmless(
     # The same plan again: every create finds its entity, every attachment is already there.
     again = apply_plan(plan, Boto3Executor(iam), parallelism=4)
 
-    assert again.ok, again.render_text()
+    assert again.ok, apply_text(again.to_json())
     assert _plan(path, iam, sts).changes == ()
     _nothing_refused(endpoint)
 
@@ -260,7 +263,7 @@ def test_deleting_everything_removes_each_prerequisite_first(
 
     result = apply_plan(plan, Boto3Executor(iam), parallelism=4)
 
-    assert result.ok, result.render_text()
+    assert result.ok, apply_text(result.to_json())
     _nothing_refused(endpoint)
     assert _gone(iam, "get_user", UserName="eve")
     assert _gone(iam, "get_role", RoleName="old-role")
@@ -280,7 +283,7 @@ def test_deleting_everything_removes_each_prerequisite_first(
 
     # Everything is gone already: the same plan again only finds "already so".
     again = apply_plan(plan, Boto3Executor(iam), parallelism=4)
-    assert again.ok, again.render_text()
+    assert again.ok, apply_text(again.to_json())
     _nothing_refused(endpoint)
 
 
@@ -314,7 +317,7 @@ def test_eventual_consistency_and_throttling_are_retried(
         on_progress=lambda e: retries.append(e.call.operation) if e.kind is ProgressKind.RETRYING else None,
     )
 
-    assert result.ok, result.render_text()
+    assert result.ok, apply_text(result.to_json())
     assert {"AttachRolePolicy", "CreateRole"} <= set(retries)
     strict_iam.configure(throttle_rate=0)
     assert _plan(path, iam, sts).changes == ()
@@ -342,7 +345,7 @@ def test_a_permanent_error_stops_apply_and_the_next_apply_converges(
     assert not any(n.call.operation.startswith(("Attach", "Add")) for n in result.done)
 
     second = apply_plan(_plan(path, iam, sts), Boto3Executor(iam))
-    assert second.ok, second.render_text()
+    assert second.ok, apply_text(second.to_json())
     assert _plan(path, iam, sts).changes == ()
 
 
@@ -363,7 +366,7 @@ def test_a_delete_blocked_by_an_undeclared_prerequisite_fails_and_reports_what_w
         ("DeleteUser", "DeleteConflict")
     ]
     assert len(result.done) == len(plan.ordered_calls()) - 1
-    assert "Run apply again" in result.render_text()
+    assert "Run apply again" in apply_text(result.to_json())
 
 
 # --- single calls ---------------------------------------------------------------------

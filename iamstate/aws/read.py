@@ -27,8 +27,8 @@ from botocore.exceptions import ClientError
 from iamstate.aws.session import CallCounter, aws_errors, error_code
 from iamstate.errors import AwsError
 from iamstate.kinds import specs
-from iamstate.kinds.base import Listing, PerItem, ReadSpec, Responses
-from iamstate.model import Address, LiveAccount, Resource, State
+from iamstate.kinds.base import Listing, PerItem, ReadScope, ReadSpec, Responses
+from iamstate.model import Address, Kind, LiveAccount, Resource, State
 
 log = structlog.get_logger()
 
@@ -40,12 +40,16 @@ def read_account(
     sts: Any,
     *,
     owns_policy: OwnsPolicy = lambda path, name: True,
+    declared: Callable[[Kind, str], bool] = lambda kind, name: False,
     tag_concurrency: int = 8,
     check_identity: Callable[[str, str], None] | None = None,
 ) -> LiveAccount:
     """Read every user, group, role, customer policy, instance profile and the password policy.
 
-    ``owns_policy(path, name)`` selects the customer policies whose tags are read
+    ``owns_policy(path, name)`` (is it in the configuration's scope) and
+    ``declared(kind, name)`` select the per-item reads worth a call: the tags of owned
+    customer policies and of instance profiles a plan could delete. ``owns_policy``
+    selects the customer policies whose tags are read
     (one ListPolicyTags each, at most ``tag_concurrency`` at a time); other
     policies are returned with empty tags. The independent list calls run in the
     same bounded pool while GetAccountAuthorizationDetails pages in this thread.
@@ -70,7 +74,7 @@ def read_account(
 
         with ThreadPoolExecutor(max_workers=tag_concurrency, thread_name_prefix="iamstate-read") as pool:
             try:
-                responses = _read_all(iam, pool, owns_policy)
+                responses = _read_all(iam, pool, ReadScope(owns_policy, declared))
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -107,7 +111,7 @@ def read_specs() -> list[ReadSpec]:
     return list(seen.values())
 
 
-def _read_all(iam: Any, pool: ThreadPoolExecutor, owns: OwnsPolicy) -> dict[str, Any]:
+def _read_all(iam: Any, pool: ThreadPoolExecutor, scope: ReadScope) -> dict[str, Any]:
     """Make every declared read: listings concurrently, per-item reads once their listing is in."""
     reads = read_specs()
     listings = {r.name: pool.submit(_listing, iam, r) for r in reads if isinstance(r, Listing)}
@@ -117,7 +121,7 @@ def _read_all(iam: Any, pool: ThreadPoolExecutor, owns: OwnsPolicy) -> dict[str,
         if isinstance(read, PerItem):
             source = listings[read.over].result()
             items = (source or {}).get(read.items_key) or []
-            chosen = [i for i in items if read.select is None or read.select(i, owns)]
+            chosen = [i for i in items if read.select is None or read.select(i, scope)]
             per_item[read.name] = {
                 str(i[read.item_field]): pool.submit(_one_item, iam, read, str(i[read.item_field]))
                 for i in chosen

@@ -5,8 +5,7 @@ each against ``iamstate/schemas/iamstate.schema.json``, merges them, resolves na
 across files and returns a :class:`LoadedConfig`. An invalid configuration raises
 :class:`~iamstate.errors.ConfigError` with every problem found, each located at
 ``file:line:column``. Inline policies and credentials written into the config are
-not errors but refusals: findings in :attr:`LoadedConfig.findings`, as is a role
-whose full ``trust:`` document contradicts its ``require_mfa: true``.
+not errors but refusals: findings in :attr:`LoadedConfig.findings`.
 """
 
 from __future__ import annotations
@@ -131,7 +130,6 @@ def _load_config(path: str | os.PathLike[str], partition: str) -> LoadedConfig:
         builder = Builder(loaded, broken, partition, root=root)
         config = builder.build()
         diagnostics.extend(builder.diagnostics)
-        findings.extend(builder.findings)
     diagnostics.extend(named)
     if diagnostics or config is None:
         raise ConfigError(_sorted_unique(diagnostics))

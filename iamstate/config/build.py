@@ -37,10 +37,8 @@ from iamstate.model import (
     SourceLocation,
     State,
 )
-from iamstate.plan import Finding
-from iamstate.rules.trust import mfa_finding
 
-SETTINGS = ("account", "scope", "mfa", "credentials")
+SETTINGS = ("account", "scope", "mfa", "credentials", "audit")
 """Top-level sections of settings; like a singleton kind's section, each may appear in one file only."""
 
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
@@ -102,6 +100,11 @@ class Declared:
         return subject(self.file, (*self.path, *steps))
 
 
+def is_absent(d: Declared) -> bool:
+    """True for a declaration that says ``absent: true``: the entity is to be deleted."""
+    return isinstance(d.data, Mapping) and d.data.get("absent") is True
+
+
 def singleton_sections() -> tuple[str, ...]:
     """Top-level sections that may appear in one file only: settings and singleton kinds' own."""
     own = [s.section[0] for s in specs() if s.singleton and s.section and len(s.section) == 1]
@@ -125,8 +128,8 @@ class Builder:
         self.broken = broken
         self.partition = partition
         self.diagnostics: list[Diagnostic] = []
-        self.findings: list[Finding] = []
-        """Safety findings that need what only the YAML says (trust-mfa-missing)."""
+        self.require_mfa: set[Address] = set()
+        """Roles declared with ``require_mfa: true`` beside a full ``trust:`` (for trust-mfa-missing)."""
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
         self.sources: dict[Address, SourceLocation] = {}
@@ -237,10 +240,9 @@ class Builder:
         self.sources[address] = where
 
     def require_mfa_in_trust(self, d: Declared, trust: Json) -> None:
-        """A role declared ``require_mfa: true`` beside a full ``trust:``: every AWS-principal statement needs MFA."""
-        finding = mfa_finding(str(d.address), trust, str(d.at("name")))
-        if finding is not None:
-            self.findings.append(finding)
+        """A role declared ``require_mfa: true`` beside a full ``trust:``: recorded for the rule
+        trust-mfa-missing, which checks that every AWS-principal statement needs MFA."""
+        self.require_mfa.add(d.address)
 
     def read_document_file(self, d: Declared, key: str) -> dict[str, Json] | None:
         """A policy document from the JSON or YAML file a declaration names; None after an error."""
@@ -302,18 +304,27 @@ class Builder:
         scope = Scope(
             paths=tuple(scope_data.get("paths") or ("/",)),
             ignore=tuple(scope_data.get("ignore") or ()),
+            prune=str(scope_data.get("prune") or "tagged"),
+            protect=tuple(scope_data.get("protect") or ()),
         )
         stack = str(account.get("stack") or DEFAULT_STACK)
 
         managed: set[Kind] = set()
+        absent: set[Address] = set()
         for kind in specs():
             for d in self.declared(kind.kind):
+                if is_absent(d):
+                    self.sources[d.address] = d.at(kind.name_key)
+                    if not self.is_broken(d):
+                        absent.add(d.address)
+                    continue
                 kind.build(d, self)
                 managed.add(kind.kind)
         self._check_ownership(scope, stack)
 
         mfa = self._section("mfa")
         credentials = self._section("credentials")
+        audit = self._section("audit")
         return DesiredConfig(
             state=State(dict(self.resources)),
             account_id=declared_id,
@@ -330,7 +341,12 @@ class Builder:
             sources=dict(self.sources),
             exceptions=dict(self.exceptions),
             documents_raw=dict(self.documents_raw),
+            require_mfa=frozenset(self.require_mfa),
             files=tuple([f.name for f in self.files] + self.document_files),
+            absent=frozenset(absent),
+            audits_account=bool(
+                Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
+            ),
         )
 
     def _section(self, key: str) -> dict[str, Any]:
@@ -381,8 +397,12 @@ class Builder:
             if not spec(address.kind).scoped(resource):
                 continue
             verdict = ownership.standing(resource, scope, stack)
-            if verdict is ownership.Standing.OWNED:
-                continue
+            if verdict not in (
+                ownership.Standing.RESERVED,
+                ownership.Standing.IGNORED,
+                ownership.Standing.OUT_OF_SCOPE,
+            ):
+                continue  # a declared entity carries no tags yet: what is live decides the rest
             reason = {
                 ownership.Standing.OUT_OF_SCOPE: f"its path '{resource.path}' is outside scope.paths "
                 f"({', '.join(scope.paths)})",

@@ -3,7 +3,8 @@
 These are not schema errors but safety findings (``inline-policy``,
 ``credentials-in-config``) that refuse the command with exit 3. They are found
 before schema validation and the offending keys are removed, so the same key does
-not also show up as "unknown key".
+not also show up as "unknown key". The rules themselves live in
+``iamstate/rules/refusals/``; their remedies reach the loader through the schema.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import functools
 import re
 from collections.abc import Iterator
 
+from iamstate.config.schema import unwaivable_remedy
 from iamstate.config.where import entity_at, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.model import Json
-from iamstate.plan import Finding
-from iamstate.rules import refusals as rules
+from iamstate.plan import Finding, Severity
 
-INLINE_POLICY = rules.INLINE_POLICY.id
-CREDENTIALS_IN_CONFIG = rules.CREDENTIALS_IN_CONFIG.id
+INLINE_POLICY = "inline-policy"
+CREDENTIALS_IN_CONFIG = "credentials-in-config"
 
 # Keys are compared with everything but letters and digits removed, lower-cased, so
 # that inline_policies, inlinePolicies and inline-policies are all caught.
@@ -114,6 +115,8 @@ def _finding(file: YamlFile, path: YamlPath, rule: str) -> Finding:
     owner = subject(file, path[:-1])
     if rule == INLINE_POLICY:
         message = f"{owner} declares an inline policy ('{key}'); iamstate manages only managed policies"
-        return rules.INLINE_POLICY.finding(address, message, str(file.key_at(path)))
-    message = f"{owner} declares a credential ('{key}'); credentials never belong in the configuration"
-    return rules.CREDENTIALS_IN_CONFIG.finding(address, message, str(file.key_at(path)))
+    else:
+        message = f"{owner} declares a credential ('{key}'); credentials never belong in the configuration"
+    return Finding(
+        rule, Severity.ERROR, address, message, unwaivable_remedy(rule), location=str(file.key_at(path))
+    )

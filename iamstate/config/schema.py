@@ -20,7 +20,6 @@ from iamstate.config.where import describe_value, did_you_mean, entity_at, quote
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
 from iamstate.model import Json
-from iamstate.rules import RULES, unwaivable_rule_ids
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -37,8 +36,8 @@ _TYPE_WORDS = {
 }
 
 
-UNWAIVABLE_RULES = tuple(unwaivable_rule_ids())
-"""Rule ids that exist but that ``exceptions:`` cannot waive (mass-delete has its own flag)."""
+UNWAIVABLE_KEY = "x-iamstate-unwaivable"
+"""Where ``$defs.exceptions`` lists the rules it cannot waive (generated from the rule catalogue)."""
 
 
 @functools.cache
@@ -46,6 +45,20 @@ def _schema() -> dict[str, Any]:
     text = resources.files("iamstate").joinpath("schemas", "iamstate.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def _unwaivable() -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = _schema()["$defs"]["exceptions"][UNWAIVABLE_KEY]
+    return found
+
+
+UNWAIVABLE_RULES = tuple(_unwaivable())
+"""Rule ids that exist but that ``exceptions:`` cannot waive (mass-delete has its own flag)."""
+
+
+def unwaivable_remedy(rule: str) -> str:
+    """What to do about a finding of an unwaivable rule, as the rule catalogue says."""
+    return _unwaivable()[rule]["remedy"]
 
 
 def schema() -> dict[str, Any]:
@@ -213,7 +226,7 @@ def _unknown_rules(
     for key in keys:
         where = file.key_at((*path, key))
         if key in UNWAIVABLE_RULES:
-            flag = RULES[key].waiver_flag
+            flag = _unwaivable()[key].get("waiver_flag", "")
             yield Diagnostic(
                 f"{what} cannot waive rule '{key}': it is not waivable",
                 where,
@@ -263,4 +276,12 @@ def _key_name_problem(file: YamlFile, path: YamlPath, error: ValidationError) ->
         )
     if validator == "minLength":
         return Diagnostic(f"{what} has an empty key", where)
+    if validator == "enum":
+        values: Any = error.validator_value
+        allowed = quoted_list(str(v) for v in values).replace(" or ", " and ")
+        return Diagnostic(
+            f"{what} key '{key}' cannot go with absent: true",
+            where,
+            f"an entity declared absent holds only {allowed}",
+        )
     return Diagnostic(f"{what} key '{key}': {error.message}", where)

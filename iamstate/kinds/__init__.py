@@ -198,7 +198,8 @@ def plan_calls(
     else:
         assert before is not None and after is not None
         calls += spec_of(after).update_calls(before, after, ctx)
-    return tuple(sequenced(calls))
+    # Listed in the order apply makes them: by phase, then order (stable within a step).
+    return tuple(sorted(sequenced(calls), key=lambda call: (call.phase, call.order)))
 
 
 def create_operations() -> frozenset[str]:

@@ -90,8 +90,8 @@ class PerItem:
 
     The responses are stored as ``{item id: response}`` (``None`` when the item
     vanished, NoSuchEntity); a paginated call's ``result_keys`` lists are merged.
-    ``select(item, scope_owns)`` gets the item and the configuration's
-    ``owns(path, name)`` so that, say, only owned policies' tags are read.
+    ``select(item, scope)`` gets the item and a :class:`ReadScope` so that, say, only
+    owned policies' tags are read.
     """
 
     name: str
@@ -102,9 +102,16 @@ class PerItem:
     item_field: str
     result_keys: tuple[str, ...] = ()
     paginated: bool = False
-    select: Callable[[Mapping[str, Any], Callable[[str, str], bool]], bool] | None = field(
-        default=None, compare=False
-    )
+    select: Callable[[Mapping[str, Any], ReadScope], bool] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What per-item reads may ask about the configuration: is a path and name in its scope,
+    is an entity declared. (Tags of entities the configuration could delete are worth a call.)"""
+
+    owns: Callable[[str, str], bool] = lambda path, name: True
+    declared: Callable[[Kind, str], bool] = lambda kind, name: False
 
 
 ReadSpec = Listing | PerItem
@@ -207,6 +214,9 @@ class KindSpec(Generic[R]):
     ownership: ClassVar[Ownership] = Ownership.PATH
     tags: ClassVar[TagApi | None] = None
     """How the kind is tagged; None when IAM gives it no tags (groups)."""
+    tags_read_when_declared: ClassVar[bool] = True
+    """False when live tags are read only for entities a plan could delete (instance
+    profiles): a declared one is then never shown as an adoption."""
     replace_fields: ClassVar[tuple[str, ...]] = ()
     """Fields IAM cannot change in place: a difference there is a replace."""
     create_after: ClassVar[tuple[Kind, ...]] = ()

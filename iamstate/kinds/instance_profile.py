@@ -2,15 +2,16 @@
 
 A declared profile has the role's name and path and holds that role alone.
 Live profiles come from ListInstanceProfiles (and from the roles' own details in
-GetAccountAuthorizationDetails). Their tags are not read: ListInstanceProfiles
-does not return them on AWS, and a GetInstanceProfile per profile would be a
-per-entity read, so live profiles always have empty ``tags``.
+GetAccountAuthorizationDetails). ListInstanceProfiles does not return tags on AWS,
+and a call per profile would make reads grow with entities, so tags are read
+(ListInstanceProfileTags) only for the profiles a plan could delete: in scope and
+not declared. Other live profiles have empty ``tags``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from iamstate.calls import CallContext, profile_role
@@ -20,10 +21,13 @@ from iamstate.kinds.base import (
     KindSpec,
     Listing,
     OrderInfo,
+    PerItem,
+    ReadScope,
     Responses,
     TagApi,
     entity_arn,
     listed,
+    tags_from,
 )
 from iamstate.model import Address, Kind
 from iamstate.plan import ApiCall, Phase
@@ -34,6 +38,25 @@ if TYPE_CHECKING:
 INSTANCE_PROFILE = Kind.INSTANCE_PROFILE
 
 LIST_INSTANCE_PROFILES = Listing("instance_profiles", "ListInstanceProfiles", ("InstanceProfiles",))
+
+
+def _delete_candidate(item: Mapping[str, Any], scope: ReadScope) -> bool:
+    name = str(item["InstanceProfileName"])
+    return scope.owns(str(item.get("Path", "/")), name) and not scope.declared(INSTANCE_PROFILE, name)
+
+
+PROFILE_TAGS = PerItem(
+    "instance_profile_tags",
+    "ListInstanceProfileTags",
+    over=LIST_INSTANCE_PROFILES.name,
+    items_key="InstanceProfiles",
+    param="InstanceProfileName",
+    item_field="InstanceProfileName",
+    result_keys=("Tags",),
+    paginated=True,
+    select=_delete_candidate,
+)
+"""Whose profile is it: only for profiles that a plan could delete (in scope, undeclared)."""
 
 
 @dataclass(frozen=True)
@@ -71,16 +94,21 @@ class InstanceProfileKind(KindSpec[InstanceProfile]):
     label = "instance profile"
     arn_type = "instance-profile"
     tags = TagApi("InstanceProfile", "InstanceProfileName")
+    tags_read_when_declared = False
     replace_fields = ("path",)
     delete_before = (Kind.ROLE,)
     """A role in a profile cannot be deleted."""
     rank = 4
-    reads = (AUTHORIZATION_DETAILS, LIST_INSTANCE_PROFILES)
+    reads = (AUTHORIZATION_DETAILS, LIST_INSTANCE_PROFILES, PROFILE_TAGS)
     create_operations = ("CreateInstanceProfile",)
 
     def declarations(self, builder: Builder) -> Iterator[Declared]:
         # A role with instance_profile: true declares the profile of its own name and path.
-        yield from (d for d in builder.declared(Kind.ROLE) if d.data.get("instance_profile"))
+        yield from (
+            d
+            for d in builder.declared(Kind.ROLE)
+            if d.data.get("instance_profile") and not d.data.get("absent")
+        )
 
     def build(self, declared: Declared, builder: Builder) -> None:
         if builder.is_broken(declared):
@@ -102,8 +130,11 @@ class InstanceProfileKind(KindSpec[InstanceProfile]):
         for role in listed(responses, AUTHORIZATION_DETAILS.name, "RoleDetailList"):
             for profile in role.get("InstanceProfileList") or ():
                 yield instance_profile_from(profile)
+        tags: Mapping[str, Any] = responses.get(PROFILE_TAGS.name) or {}
         for profile in listed(responses, LIST_INSTANCE_PROFILES.name, "InstanceProfiles"):
-            yield instance_profile_from(profile)
+            found = instance_profile_from(profile)
+            read = tags.get(found.name)
+            yield replace(found, tags=tags_from(read.get("Tags"))) if read else found
 
     def prepare_import(self, owned: Sequence[InstanceProfile], ctx: ImportContext) -> None:
         # ``instance_profile: true`` describes one profile of the role's name and path, holding only it.

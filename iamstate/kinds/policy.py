@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from iamstate.kinds.base import (
     KindSpec,
     OrderInfo,
     PerItem,
+    ReadScope,
     Responses,
     TagApi,
     canonical_document,
@@ -46,11 +47,15 @@ if TYPE_CHECKING:
 
 POLICY = Kind.POLICY
 MAX_POLICY_VERSIONS = 5
+SWAP_CREATE = 0
+"""Order of the temporary copy a boundary moves to while its policy is replaced (before the delete)."""
+SWAP_SUFFIX = "-iamstate-swap"
 
 FORCE_MFA_POLICY = "iamstate-force-mfa"
 """The iamstate-owned managed policy that ``groups[].require_mfa`` attaches."""
 FORCE_MFA_DESCRIPTION = "Managed by iamstate: deny everything but MFA setup until signed in with MFA"
 
+MAX_POLICY_NAME = 128
 _POLICY_ARN = re.compile(r"^arn:[a-z-]+:iam::(?:aws|\d{12}):policy/(?:[!-.0-~]+/)*[\w+=,.@-]{1,128}$")
 
 
@@ -287,8 +292,8 @@ def policy_name_of(detail: Mapping[str, Any]) -> str:
     return str(name) if name else str(detail["Arn"]).rsplit("/", 1)[-1]
 
 
-def _owned_policy(item: Mapping[str, Any], owns: Any) -> bool:
-    return bool(owns(str(item.get("Path", "/")), policy_name_of(item)))
+def _owned_policy(item: Mapping[str, Any], scope: ReadScope) -> bool:
+    return scope.owns(str(item.get("Path", "/")), policy_name_of(item))
 
 
 POLICY_TAGS = PerItem(
@@ -476,6 +481,18 @@ class PolicyKind(KindSpec[ManagedPolicy]):
     ) -> list[ApiCall]:
         arn = self.arn(resource, ctx.partition, ctx.account_id)
         calls: list[ApiCall] = []
+        swap = _swap_arn(resource, ctx) if replacing and _boundary_holders(arn, ctx) else None
+        if swap is not None:
+            # A principal is never left without its boundary: it moves to a copy of the old
+            # document first, and to the new policy as soon as that exists.
+            params: dict[str, Json] = {
+                "PolicyName": swap.rsplit("/", 1)[-1],
+                "Path": resource.path,
+                "PolicyDocument": resource.document,
+                "Description": f"Temporary copy of {resource.name} while IAM replaces it",
+                "Tags": self.stack_tags(resource, ctx),
+            }
+            calls.append(ApiCall("CreatePolicy", params, phase, order=SWAP_CREATE))
         for other in sorted(ctx.live.resources.values(), key=lambda e: (e.kind.value, e.name)):
             # An entity deleted by this plan goes before the policy does (unless the
             # policy is replaced, which happens in an earlier phase).
@@ -484,17 +501,30 @@ class PolicyKind(KindSpec[ManagedPolicy]):
             if arn in getattr(other, "policies", ()):
                 calls += detach_policies(other.kind, other.name, [arn], phase, prereq)
             if getattr(other, "permissions_boundary", None) == arn:
-                calls.append(delete_boundary(other.kind, other.name, phase, prereq))
+                if swap is not None:
+                    calls.append(
+                        replace(put_boundary(other.kind, other.name, swap), phase=phase, order=prereq)
+                    )
+                elif replacing or ctx.desired.get(Address(other.kind, other.name)) is None:
+                    # A declared principal's own update sets its boundary; removing this one
+                    # after that would leave it unbounded.
+                    calls.append(delete_boundary(other.kind, other.name, phase, prereq))
         calls += [
             ApiCall("DeletePolicyVersion", {"PolicyArn": arn, "VersionId": v.version_id}, phase, order=prereq)
             for v in resource.versions
             if not v.is_default
         ]
         calls.append(ApiCall("DeletePolicy", {"PolicyArn": arn}, phase, order=final))
+        if swap is not None:
+            # Gone once no principal holds it: after the updates, with this plan's other deletes.
+            order = order_of(POLICY)
+            calls.append(ApiCall("DeletePolicy", {"PolicyArn": swap}, Phase.DELETE, order=order.delete_order))
         return calls
 
     def reattach_calls(self, resource: ManagedPolicy, ctx: CallContext) -> list[ApiCall]:
         arn = self.arn(resource, ctx.partition, ctx.account_id)
+        swapped = bool(_boundary_holders(arn, ctx))
+        order = order_of(POLICY)
         calls: list[ApiCall] = []
         for address in sorted(ctx.desired.resources):
             other = ctx.desired.resources[address]
@@ -503,7 +533,11 @@ class PolicyKind(KindSpec[ManagedPolicy]):
             if arn in getattr(other, "policies", ()) and other.name != resource.name:
                 calls += attach_policies(other.kind, other.name, [arn])
             if getattr(other, "permissions_boundary", None) == arn:
-                calls.append(put_boundary(other.kind, other.name, arn))
+                put = put_boundary(other.kind, other.name, arn)
+                if swapped:
+                    # Straight after the new policy exists, in the same phase.
+                    put = replace(put, phase=order.create_phase, order=order.create_order + 1)
+                calls.append(put)
         return calls
 
     def prepare_import(self, owned: Sequence[ManagedPolicy], ctx: ImportContext) -> None:
@@ -535,6 +569,21 @@ class PolicyKind(KindSpec[ManagedPolicy]):
         if name == "versions":
             return tuple(PolicyVersion(**v) for v in value)
         return super().field_from_json(name, value, f)
+
+
+def _boundary_holders(arn: str, ctx: CallContext) -> list[str]:
+    """The live users and roles whose permissions boundary is the policy ``arn``."""
+    return sorted(
+        str(other.name)
+        for other in ctx.live.resources.values()
+        if other.kind in ENTITY_KEY and getattr(other, "permissions_boundary", None) == arn
+    )
+
+
+def _swap_arn(resource: ManagedPolicy, ctx: CallContext) -> str:
+    """The ARN of the temporary copy of a boundary policy that is being replaced."""
+    name = resource.name[: MAX_POLICY_NAME - len(SWAP_SUFFIX)] + SWAP_SUFFIX
+    return policy_arn(ctx.partition, ctx.account_id, resource.path, name)
 
 
 def _tags(found: Any) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from iamstate import kinds
@@ -87,6 +88,8 @@ class Role:
     instance_profiles: frozenset[str] = field(default=frozenset(), compare=False)
     trust_as_written: Json = field(default=None, compare=False)
     """The trust policy as the config wrote it (substituted, not normalized): what apply sends."""
+    last_used: str = field(default="", compare=False)
+    """When the role was last assumed (ISO 8601; live only, from GAAD's RoleLastUsed)."""
 
     kind = ROLE
 
@@ -112,7 +115,14 @@ def role_from_detail(detail: Mapping[str, Any], listed_role: Mapping[str, Any] |
         instance_profiles=frozenset(
             str(p["InstanceProfileName"]) for p in detail.get("InstanceProfileList") or ()
         ),
+        last_used=_iso((detail.get("RoleLastUsed") or {}).get("LastUsedDate")),
     )
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value or "")
 
 
 def sent_trust(role: Role) -> Json:

@@ -124,6 +124,13 @@ class UserKind(KindSpec[User]):
         groups = builder.declared_names(Kind.GROUP)
         member_of = set()
         for index, group in enumerate(d.data.get("groups") or []):
+            if group in groups and groups[group].data.get("absent") is True:
+                builder.error(
+                    f"{d.what('groups', index)} refers to group '{group}', which is declared absent: true",
+                    d.at("groups", index),
+                    "remove the membership, or the group's absent: true",
+                )
+                continue
             if group in groups:
                 member_of.add(group)
                 continue

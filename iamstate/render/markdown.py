@@ -24,29 +24,38 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
     """
     changes = list(doc.get("changes") or [])
     findings = list(doc.get("findings") or [])
-    out = [
-        f"### iamstate plan for account `{doc.get('account_id', '')}` (stack `{doc.get('stack', '')}`)",
-        "",
-        f"**{doc['summary_line']}**",
-        "",
-    ]
+    out = heading("plan", doc)
     out.extend(
         destructive_banner(
             changes, "This plan deletes or replaces IAM entities. Review them before applying:"
         )
     )
-    if findings:
-        out.append("#### Findings")
-        out.append("")
-        out.extend(_finding(f) for f in findings)
-        out.append("")
+    out.extend(findings_section(findings))
     out.extend(access_section(list((doc.get("metadata") or {}).get("access_summary") or [])))
     if changes:
         out.append("#### Changes")
         out.append("")
         for c in changes:
             out.extend(_change(c))
+    out.extend(unmanaged_section(list(doc.get("unmanaged") or [])))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def unmanaged_section(entries: list[Mapping[str, Json]]) -> list[str]:
+    """Live entities in scope the plan leaves alone, folded, with what to do (pure)."""
+    if not entries:
+        return []
+    out = [
+        f"<details><summary>Not managed by this configuration, never deleted: {len(entries)}</summary>",
+        "",
+    ]
+    remedies: dict[str, str] = {}
+    for entry in entries:
+        out.append(f"- `{entry['address']}`: {_escape(str(entry['reason']))}")
+        remedies.setdefault(str(entry["standing"]), str(entry["remedy"]))
+    out.append("")
+    out.extend(f"{standing}: {_escape(remedy)}  " for standing, remedy in remedies.items())
+    return [*out, "", "</details>", ""]
 
 
 def access_section(access: list[Mapping[str, Json]]) -> list[str]:
@@ -72,9 +81,19 @@ def access_section(access: list[Mapping[str, Json]]) -> list[str]:
     return out
 
 
-def finding_item(finding: Mapping[str, Json]) -> str:
-    """A safety-rule finding as one markdown list item (pure)."""
-    return _finding(finding)
+def heading(command: str, doc: Mapping[str, Json]) -> list[str]:
+    """``### iamstate COMMAND for account `ID` (stack `NAME`)`` and the bold summary line (pure)."""
+    title = (
+        f"### iamstate {command} for account `{doc.get('account_id', '')}` (stack `{doc.get('stack', '')}`)"
+    )
+    return [title, "", f"**{doc['summary_line']}**", ""]
+
+
+def findings_section(findings: list[Mapping[str, Json]]) -> list[str]:
+    """The "Findings" section: one list item per safety-rule finding; [] when there are none (pure)."""
+    if not findings:
+        return []
+    return ["#### Findings", "", *(_finding(f) for f in findings), ""]
 
 
 def change_details(change: Mapping[str, Json]) -> list[str]:

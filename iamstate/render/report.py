@@ -9,8 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from iamstate.model import Json
-from iamstate.render.json import render_json
-from iamstate.render.markdown import access_section, change_details, destructive_banner, escape, finding_item
+from iamstate.render import render_as
+from iamstate.render.markdown import (
+    access_section,
+    change_details,
+    destructive_banner,
+    escape,
+    findings_section,
+    heading,
+)
 from iamstate.render.text import header_line, paint, plan_body_lines
 
 LEVEL_STYLE = {"critical": "bold red", "high": "bold red", "medium": "bold yellow", "low": "bold cyan"}
@@ -20,13 +27,9 @@ SEVERE_LEVELS = ("critical", "high")
 
 def render_report(doc: Mapping[str, Json], fmt: str, *, color: bool) -> str:
     """The drift report ``doc`` in output format ``fmt``; ValueError for an unknown format."""
-    if fmt == "text":
-        return render_report_text(doc, color=color)
-    if fmt == "markdown":
-        return render_report_markdown(doc)
-    if fmt == "json":
-        return render_json(doc)
-    raise ValueError(f"unknown output format {fmt!r}; expected one of: text, markdown, json")
+    return render_as(
+        doc, fmt, text=lambda d: render_report_text(d, color=color), markdown=render_report_markdown
+    )
 
 
 def render_report_text(doc: Mapping[str, Json], *, color: bool) -> str:
@@ -65,12 +68,7 @@ def render_report_markdown(doc: Mapping[str, Json]) -> str:
     changes = list(plan.get("changes") or [])
     findings = list(plan.get("findings") or [])
     live = list(doc.get("live_findings") or [])
-    out = [
-        f"### iamstate drift for account `{doc.get('account_id', '')}` (stack `{doc.get('stack', '')}`)",
-        "",
-        f"**{doc['summary_line']}**",
-        "",
-    ]
+    out = heading("drift", doc)
     severe = [f for f in live if f.get("level") in SEVERE_LEVELS]
     if severe:
         out.append("> [!CAUTION]")
@@ -92,11 +90,7 @@ def render_report_markdown(doc: Mapping[str, Json]) -> str:
                 f"| {_cell(str(f['message']))} | {_cell(str(f.get('remedy') or ''))} |"
             )
         out.append("")
-    if findings:
-        out.append("#### Findings")
-        out.append("")
-        out.extend(finding_item(f) for f in findings)
-        out.append("")
+    out.extend(findings_section(findings))
     out.extend(access_section(list((plan.get("metadata") or {}).get("access_summary") or [])))
     if changes:
         out.append("#### Changes")

@@ -14,11 +14,17 @@ from dataclasses import dataclass
 from iamstate import policy
 from iamstate.model import Json
 
-SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
-"""Terraform's symbol for each change action."""
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "import": "<="}
+"""Terraform's symbol for each change action (``<=``: adopt a live entity)."""
 
-_ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta"}
-_SIGN_STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta"}
+_ACTION_STYLE = {
+    "create": "green",
+    "update": "yellow",
+    "delete": "red",
+    "replace": "magenta",
+    "import": "cyan",
+}
+_SIGN_STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta", "<=": "cyan"}
 _FIELD_SIGN = {"add": "+", "remove": "-", "change": "~"}
 
 _DOCUMENT_FIELDS = frozenset({"document", "trust"})
@@ -104,12 +110,29 @@ def plan_body_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
     for change in plan.get("changes") or []:
         out.extend(line.painted(color=color) for line in change_lines(change))
         out.append("")
+    unmanaged = unmanaged_lines(plan.get("unmanaged") or [], color=color)
+    if unmanaged:
+        out.extend([*unmanaged, ""])
     summary = access_lines((plan.get("metadata") or {}).get("access_summary") or [], color=color)
     if summary:
         out.extend([*summary, ""])
     for finding in plan.get("findings") or []:
         out.extend(finding_lines(finding, color=color))
         out.append("")
+    return out
+
+
+def unmanaged_lines(entries: list[Mapping[str, Json]], *, color: bool) -> list[str]:
+    """Live entities in scope the plan leaves alone, each with why, then what to do (pure)."""
+    if not entries:
+        return []
+    out = [paint("Not managed by this configuration, never deleted:", "bold", color=color)]
+    remedies: dict[str, str] = {}
+    for entry in entries:
+        out.append(f"  {entry['address']}: {entry['reason']}")
+        remedies.setdefault(str(entry["standing"]), str(entry["remedy"]))
+    for standing, remedy in remedies.items():
+        out.append(f"  {standing}: {remedy}")
     return out
 
 

@@ -1,145 +1,114 @@
-"""Safety rules: small units with an id, a severity, a remedy and a source (SPEC §6).
+"""Safety rules: one file per rule, found by discovery, run by one engine (SPEC §6).
 
-Pure: rules are plain functions over the loaded configuration, the live account and
-the planned changes; they never call AWS or read files (the action catalogue they
-consult is package data, loaded once by :mod:`iamstate.catalog`).
+Pure: rules are plain classes over the loaded configuration, the live account, the
+planned changes and drift's live audit; they never call AWS or read files (the
+action catalogue they consult is package data, loaded once by :mod:`iamstate.catalog`).
 
-A rule looks at a :class:`RuleInput` and yields findings; :func:`run_rules` runs
-the catalogue and applies per-entity waivers from ``exceptions:``. Rules are
-grouped in one module per family: ``refusals`` (what the loader refuses while
-reading YAML), ``documents`` (policy documents), ``attach`` (attachments),
-``trust`` (assume-role policies) and ``account`` (password policy, the caller,
-what the plan deletes). Rules without a ``check`` fire while the config is loaded
-(:mod:`iamstate.config`) and are listed here so that they are documented, waivable
-or not, in one place.
+Each rule is a class in a module of a family package below this one (``refusals``,
+``documents``, ``attach``, ``trust``, ``account``, ``live``); its base class in
+:mod:`iamstate.rules.base` is its target. Every module of those packages is
+imported once, here, and every rule class defined in one is registered: adding a
+file is enough. :data:`RULES` holds the rules of ``validate``, ``plan`` and
+``apply``, :data:`LIVE_RULES` those of drift's live audit, both in catalogue order.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import pkgutil
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 
-from iamstate.model import Address, DesiredConfig, LiveAccount
-from iamstate.plan import Change, Finding, Severity
+from iamstate.audit import AuditInput, LiveFinding
+from iamstate.model import DesiredConfig, LiveAccount, State
+from iamstate.plan import Finding
+from iamstate.rules import base
+from iamstate.rules.base import (
+    MASS_DELETE_FLAG,
+    AccountRule,
+    CallerRule,
+    ConfigRule,
+    Found,
+    LiveRule,
+    Rule,
+    RuleInput,
+    SamlProviderRule,
+    UserRule,
+)
 
-MASS_DELETE_FLAG = "--allow-mass-delete"
-
-
-@dataclass(frozen=True)
-class RuleInput:
-    """What rules see: the config, and at plan time the live account and the changes."""
-
-    config: DesiredConfig
-    live: LiveAccount | None = None
-    changes: tuple[Change, ...] = ()
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One safety rule.
-
-    ``needs_live`` rules run at plan and apply time only (they look at the caller or
-    at the changes); the others run offline in ``validate`` too. ``waiver_flag`` names
-    the command-line flag that lets a rule's findings through instead of ``exceptions:``.
-    """
-
-    id: str
-    severity: Severity
-    waivable: bool
-    summary: str
-    remedy: str
-    source: str
-    check: Callable[[RuleInput], Iterable[Finding]] | None = field(default=None, compare=False)
-    needs_live: bool = False
-    waiver_flag: str = ""
-
-    def finding(
-        self, address: str, message: str, location: str = "", *, severity: Severity | None = None
-    ) -> Finding:
-        """A finding of this rule about one entity (``severity`` overrides the rule's own)."""
-        return Finding(self.id, severity or self.severity, address, message, self.remedy, location=location)
-
-    @property
-    def waivable_text(self) -> str:
-        """How the README's rule table says whether and how the rule can be waived."""
-        if self.waiver_flag:
-            return f"`{self.waiver_flag}`"
-        return "yes" if self.waivable else "no"
+__all__ = [
+    "CHECKS",
+    "LIVE_RULES",
+    "MASS_DELETE_FLAG",
+    "RULES",
+    "RuleInput",
+    "apply_waivers",
+    "caller_findings",
+    "live_findings",
+    "run_rules",
+]
 
 
-RULES: dict[str, Rule] = {}
+def discover() -> list[Rule]:
+    """One instance of every rule class defined in the modules of the family packages,
+    in catalogue order; ValueError on a duplicate id or order."""
+    found: list[Rule] = []
+    for family in pkgutil.iter_modules(__path__, f"{__name__}."):
+        if not family.ispkg:
+            continue
+        package = importlib.import_module(family.name)
+        for info in pkgutil.walk_packages(package.__path__, f"{family.name}."):
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                if (
+                    inspect.isclass(value)
+                    and issubclass(value, Rule)
+                    and value.__module__ == module.__name__
+                    and not inspect.isabstract(value)
+                ):
+                    found.append(value())
+    for key in ("id", "order"):
+        values = [getattr(rule, key) for rule in found]
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"more than one rule with {key} {', '.join(repeated)}")
+    return sorted(found, key=lambda rule: rule.order)
 
 
-def register(rule: Rule) -> Rule:
-    """Add a rule to the catalogue (ids are unique)."""
-    if rule.id in RULES:
-        raise ValueError(f"duplicate rule id {rule.id}")
-    RULES[rule.id] = rule
-    return rule
-
-
-def waivable_rule_ids() -> list[str]:
-    """The ids ``exceptions:`` may name, in catalogue order."""
-    return [r.id for r in RULES.values() if r.waivable]
-
-
-def unwaivable_rule_ids() -> list[str]:
-    """The ids ``exceptions:`` must not name (including those waived by a flag)."""
-    return [r.id for r in RULES.values() if not r.waivable]
-
-
-def named(address: Address | str) -> str:
-    """How messages name an entity, in the loader's words: ``policy 'reports-read'``."""
-    if isinstance(address, str):
-        address = Address.parse(address)
-    return f"{address.kind.value.replace('_', ' ')} '{address.name}'"
-
-
-def location(config: DesiredConfig, address: Address) -> str:
-    """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
-    where = config.sources.get(address)
-    return str(where) if where is not None else ""
+_ALL = discover()
+RULES: dict[str, ConfigRule] = {r.id: r for r in _ALL if isinstance(r, ConfigRule)}
+"""The rules of ``validate``, ``plan`` and ``apply``, by id, in catalogue order."""
+LIVE_RULES: dict[str, LiveRule] = {r.id: r for r in _ALL if isinstance(r, LiveRule)}
+"""The rules of drift's live audit, by id, in catalogue order."""
+CHECKS: dict[str, Callable[..., Found]] = {
+    r.id: r.check for r in LIVE_RULES.values() if isinstance(r, (AccountRule, UserRule, SamlProviderRule))
+}
+"""The check behind each live rule."""
 
 
 def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[str, str]]) -> list[Finding]:
     """Mark findings waived where the entity's ``exceptions`` name a waivable rule (pure)."""
-    out = []
-    for f in findings:
-        reason = exceptions.get(f.address, {}).get(f.rule)
-        rule = RULES.get(f.rule)
-        if reason and rule is not None and rule.waivable:
-            f = replace(f, waived=True, waiver_reason=reason)
-        out.append(f)
-    return out
+    return base.apply_waivers(findings, exceptions, RULES)
 
 
 def run_rules(data: RuleInput, *, live: bool, allow_mass_delete: bool = False) -> list[Finding]:
-    """Run every rule that can run, apply waivers, and return the findings (pure).
+    """The loader's findings (``data.loaded``) and every rule's that can run, waivers applied (pure).
 
     ``live=False`` (validate) runs the offline rules only; ``live=True`` (plan, apply)
     runs them all. ``allow_mass_delete`` is ``--allow-mass-delete``: mass-delete
     findings still show, marked waived by the flag.
     """
-    findings: list[Finding] = []
-    for rule in RULES.values():
-        if rule.check is None or (rule.needs_live and not live):
-            continue
-        findings.extend(rule.check(data))
-    exceptions = {str(a): dict(e) for a, e in data.config.exceptions.items()}
-    findings = apply_waivers(findings, exceptions)
-    if allow_mass_delete:
-        findings = [
-            replace(f, waived=True, waiver_reason=f"allowed by {MASS_DELETE_FLAG}")
-            if f.rule == "mass-delete"
-            else f
-            for f in findings
-        ]
-    return findings
+    flags = [MASS_DELETE_FLAG] if allow_mass_delete else []
+    return base.run(RULES.values(), data, live=live, flags=flags)
 
 
-FAMILIES = ("refusals", "documents", "attach", "trust", "account")
-"""The rule modules, in the order their rules are listed (README table, findings)."""
+def caller_findings(caller_arn: str) -> list[Finding]:
+    """What the rules about the caller alone say of ``caller_arn`` (pure): the check made
+    right after GetCallerIdentity, before anything else is read."""
+    probe = RuleInput(DesiredConfig(State()), LiveAccount(State(), "", caller_arn=caller_arn))
+    return base.run([r for r in RULES.values() if isinstance(r, CallerRule)], probe, live=True)
 
-for _family in FAMILIES:
-    importlib.import_module(f"iamstate.rules.{_family}")
+
+def live_findings(inp: AuditInput) -> tuple[LiveFinding, ...]:
+    """Every live finding of drift's audit, most severe first, then by address and rule (pure)."""
+    return base.run_live(LIVE_RULES.values(), inp)

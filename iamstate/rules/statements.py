@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from iamstate import policy
-from iamstate.kinds.policy import ManagedPolicy
-from iamstate.kinds.role import Role
-from iamstate.model import Address, DesiredConfig, Json, Kind
+from iamstate.model import Json
 
+ACTION_FORMAT = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")
+"""What an action looks like: ``service:Name``, with the wildcards ``*`` and ``?``."""
 _UNSCOPED_ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:\*|arn:[^:]*:iam::[^:]*:[\w-]+/\*")
 
 CALLER_KEYS = (
@@ -242,6 +242,13 @@ def unscoped_resource(resource: str) -> bool:
     return resource.strip() == "*" or _UNSCOPED_ARN.fullmatch(resource.strip()) is not None
 
 
+def as_list(value: Json) -> list[Json]:
+    """A policy element as a list: a single value counts as a list of one, absent as none."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
 def raw_statements(document: Json) -> list[Json]:
     """The statements of a document as written (a single statement counts as a list of one)."""
     if not isinstance(document, Mapping):
@@ -265,26 +272,6 @@ def labelled(document: Json) -> list[Statement]:
     return out
 
 
-def statements(config: DesiredConfig, address: Address, normalized: Json) -> list[Statement]:
-    """The statements of an entity's document (as written when the config kept it)."""
-    raw = config.documents_raw.get(address)
-    return labelled(raw if raw is not None else normalized)
-
-
-def policy_documents(config: DesiredConfig) -> Iterator[tuple[Address, ManagedPolicy]]:
-    """Every managed policy the config declares (and the force-MFA policy it generates)."""
-    for resource in config.state.of_kind(Kind.POLICY):
-        assert isinstance(resource, ManagedPolicy)
-        yield Address(Kind.POLICY, resource.name), resource
-
-
-def trust_documents(config: DesiredConfig) -> Iterator[tuple[Address, Role]]:
-    """Every role the config declares."""
-    for resource in config.state.of_kind(Kind.ROLE):
-        assert isinstance(resource, Role)
-        yield Address(Kind.ROLE, resource.name), resource
-
-
 def denied(statements_: Sequence[Statement], action: str) -> bool:
     """True when an unconditional Deny on every resource in the same document denies ``action``."""
     return any(
@@ -294,3 +281,67 @@ def denied(statements_: Sequence[Statement], action: str) -> bool:
         and s.covers(action)
         for s in statements_
     )
+
+
+def unconstrained_grant(
+    stmts: Sequence[Statement], action: str, ignore_keys: tuple[str, ...] = ()
+) -> Statement | None:
+    """The statement that grants ``action`` on every resource without a constraining
+    condition, or None. Full-administrator statements are left to policy-admin-star; an
+    unconditional Deny in the same document cancels the grant."""
+    if denied(stmts, action):
+        return None
+    for s in stmts:
+        if not s.allow or s.full_admin or not s.covers(action) or not s.unscoped:
+            continue
+        if s.constrained(lambda e: e.is_key(*ignore_keys)):
+            continue
+        return s
+    return None
+
+
+# --- trust policies -----------------------------------------------------------------------
+
+PRINCIPAL_GUARD_KEYS = (
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+)
+"""Condition keys that narrow a wildcard principal to known callers."""
+
+
+def narrows(entry: ConditionEntry, *keys: str) -> bool:
+    """A positive entry on one of ``keys`` whose values are not wildcards for everything."""
+    return (
+        entry.positive
+        and entry.is_key(*keys)
+        and not entry.wildcard_only
+        and not any(unscoped_resource(v) for v in entry.values)
+    )
+
+
+def requires_mfa(statement: Statement) -> bool:
+    """True when the statement admits only callers signed in with MFA.
+
+    ``Bool aws:MultiFactorAuthPresent "true"`` or ``NumericLessThan aws:MultiFactorAuthAge``;
+    the ``...IfExists`` forms do not count, since long-term keys carry no MFA key at all.
+    """
+    for entry in statement.conditions:
+        if entry.if_exists:
+            continue
+        present = entry.key == "aws:multifactorauthpresent" and entry.base_operator == "Bool"
+        if present and entry.values == ("true",):
+            return True
+        if entry.key == "aws:multifactorauthage" and entry.base_operator.startswith("NumericLessThan"):
+            return True
+    return False
+
+
+def lets_aws_principals_assume(statement: Statement) -> bool:
+    """True for an Allow statement that lets AWS principals (accounts, users, roles) assume the role."""
+    return statement.allow and bool(statement.principals("AWS")) and statement.covers("sts:AssumeRole")

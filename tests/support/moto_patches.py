@@ -20,6 +20,12 @@ ListSAMLProviderTags answer 500) and always expire in 2032; on AWS GetSAMLProvid
 returns the tags, and ValidUntil comes from the metadata's ``validUntil``. The
 patched server does the same.
 
+moto keeps a user's tags under the user's ARN, which holds its path, so UpdateUser's
+NewPath loses them; on AWS tags stay with the user. The patched backend moves them.
+
+moto has no ListInstanceProfileTags either; AWS answers it with the profile's tags
+(NoSuchEntity for an unknown profile).
+
 moto also builds its ~1,600 AWS-managed policies, parsing the same JSON each
 time, for every partition's IAM backend of an account on every reset (about a
 second per reset). Tests run in the ``aws`` partition, so the patched backend
@@ -213,6 +219,11 @@ def install() -> None:
         provider = self.backend.get_saml_provider(self._get_param("SAMLProviderArn"))
         return ActionResult({"Tags": _saml_tag_list(provider), "IsTruncated": False})
 
+    def list_instance_profile_tags(self: Any) -> ActionResult:
+        profile = self.backend.get_instance_profile(profile_name=self._get_param("InstanceProfileName"))
+        return ActionResult({"Tags": list(profile.tags or []), "IsTruncated": False})
+
+    IamResponse.list_instance_profile_tags = list_instance_profile_tags  # type: ignore[attr-defined]
     IamResponse.create_saml_provider = create_saml_provider  # type: ignore[method-assign]
     IamResponse.get_saml_provider = get_saml_provider  # type: ignore[method-assign]
     IamResponse.list_saml_providers = list_saml_providers  # type: ignore[method-assign]
@@ -223,6 +234,20 @@ def install() -> None:
     IamResponse.remove_client_id_from_open_id_connect_provider = (
         remove_client_id_from_open_id_connect_provider  # type: ignore[attr-defined]
     )
+    original_update_user = IAMBackend.update_user
+
+    def update_user(
+        self: Any, user_name: str, new_path: str | None = None, new_user_name: str | None = None
+    ) -> None:
+        old_arn = self.get_user(user_name).arn
+        kept = self.tagger.list_tags_for_resource(old_arn)["Tags"]
+        original_update_user(self, user_name, new_path, new_user_name)
+        user = self.get_user(new_user_name or user_name)
+        if user.arn != old_arn:
+            self.tagger.delete_all_tags_for_resource(old_arn)
+            self.tagger.tag_resource(user.arn, kept)
+
+    IAMBackend.update_user = update_user  # type: ignore[method-assign]
     IAMBackend.update_group = update_group  # type: ignore[method-assign]
     IAMBackend._init_aws_policies = _init_aws_policies  # type: ignore[method-assign]
     User.permissions_boundary = property(_user_boundary)  # type: ignore[attr-defined]

@@ -169,6 +169,8 @@ class _Failure:
     status: int
     message: str
     remaining: int
+    passes: int = 0
+    """Calls of the operation to let through before failing."""
 
 
 @dataclass
@@ -490,20 +492,28 @@ class StrictIam:
                 self._random = random.Random(seed)
 
     def fail_next(
-        self, operation: str, code: str, status: int, count: int = 1, message: str | None = None
+        self,
+        operation: str,
+        code: str,
+        status: int,
+        count: int = 1,
+        message: str | None = None,
+        *,
+        after: int = 0,
     ) -> None:
         """Answer the next ``count`` calls of ``operation`` with error ``code``, without reaching moto.
 
         E.g. ``fail_next("DeleteUser", "AccessDenied", 403)`` for a permanent
         error, ``fail_next("AttachRolePolicy", "NoSuchEntity", 404)`` for IAM's
         eventual consistency, ``fail_next("PutRolePolicy", "ConcurrentModification", 409)``.
-        Failures queued for one operation are used in order.
+        Failures queued for one operation are used in order. ``after`` lets that many calls
+        of the operation through first.
         """
         if count < 1:
             raise ValueError(f"count must be >= 1, got {count}")
         text = message if message is not None else f"Injected {code} for {operation}."
         with self._state_lock:
-            self._failures.setdefault(operation, []).append(_Failure(code, status, text, count))
+            self._failures.setdefault(operation, []).append(_Failure(code, status, text, count, after))
 
     # --- records -----------------------------------------------------------------
 
@@ -557,6 +567,9 @@ class StrictIam:
     def _injected(self, request: _Request, in_scope: bool) -> _Reply | None:
         with self._state_lock:
             queued = self._failures.get(request.operation)
+            if queued and queued[0].passes:
+                queued[0].passes -= 1
+                queued = None
             if queued:
                 failure = queued[0]
                 failure.remaining -= 1

@@ -1,0 +1,37 @@
+"""``iamstate plan``: diff the config against live IAM (read only) and render the plan."""
+
+from __future__ import annotations
+
+import time
+
+from iamstate.commands.shared import (
+    AwsOptions,
+    CommandResult,
+    OutputOptions,
+    connect,
+    log_done,
+    make_plan,
+    plan_exit_code,
+    sarif,
+)
+from iamstate.render import render
+
+
+def plan(
+    path: str,
+    aws: AwsOptions,
+    output: OutputOptions,
+    *,
+    detailed_exitcode: bool = False,
+    allow_mass_delete: bool = False,
+) -> CommandResult:
+    """Diff the config against live IAM and render the plan."""
+    started = time.monotonic()
+    loaded, live, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
+    doc = the_plan.to_json()
+    log_done("plan", live, the_plan, started)
+    files = loaded.config.files
+    text = sarif(doc, files) if output.fmt == "sarif" else render(doc, output.fmt, color=output.color)
+    extra = {output.sarif_out: sarif(doc, files)} if output.sarif_out is not None else {}
+    code = plan_exit_code(the_plan, changes_exit=detailed_exitcode and not the_plan.summary.empty)
+    return CommandResult(code, text, doc, files=extra)

@@ -1,0 +1,268 @@
+"""What the AWS-facing commands share: options, results, connecting, reading live IAM, the plan.
+
+The shell around the pure core: it loads files, talks to AWS through
+``iamstate.aws``, runs the core once per command, and hands back a
+:class:`CommandResult` whose ``exit_code`` follows SPEC §1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from iamstate import catalog
+from iamstate.access import access_summary
+from iamstate.audit import (
+    deactivates,
+    deactivation_candidates,
+    has_stale_key,
+    stale_key_ids,
+    stale_keys,
+    with_deactivations,
+)
+from iamstate.config import LoadedConfig, load_config
+from iamstate.diff import build_plan
+from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
+from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope
+from iamstate.ownership import owns_path_and_name
+from iamstate.plan import Plan
+from iamstate.rules import RuleInput, caller_findings, run_rules
+from iamstate.savedplan import metadata
+
+if TYPE_CHECKING:
+    from iamstate.aws.audit import CredentialReport
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    """How to reach AWS."""
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How to show results."""
+
+    fmt: str = "text"
+    color: bool = False
+    out: Path | None = None
+    sarif_out: Path | None = None
+
+
+@dataclass
+class CommandResult:
+    """What a command produced: stdout text, the JSON document for ``--out``, the exit code."""
+
+    exit_code: ExitCode
+    stdout: str = ""
+    document: Mapping[str, Json] | None = None
+    messages: list[str] = field(default_factory=list)
+    """Lines for stderr (refusal explanations)."""
+    files: dict[Path, str] = field(default_factory=dict)
+    """Further outputs to write (``--sarif-out``)."""
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The boto3 clients one command uses."""
+
+    iam: Any
+    sts: Any
+
+
+def connect(aws: AwsOptions, *, max_pool: int = 10) -> Clients:
+    """IAM and STS clients for the profile and endpoint (boto3's AWS_ENDPOINT_URL too)."""
+    from iamstate.aws.session import iam_client, make_session, sts_client
+
+    session = make_session(aws.profile)
+    return Clients(
+        iam_client(session, aws.endpoint_url, max_pool=max_pool), sts_client(session, aws.endpoint_url)
+    )
+
+
+def require_account(config: DesiredConfig) -> str:
+    """``account.id``, which every command that talks to AWS needs (ConfigError without it)."""
+    if config.account_id is None:
+        raise ConfigError(
+            [
+                Diagnostic(
+                    "account.id is required for commands that talk to AWS",
+                    hint='add `account: {id: "123456789012"}` to one of the files',
+                )
+            ]
+        )
+    return config.account_id
+
+
+def guard_identity(expected: str | None) -> Callable[[str, str], None]:
+    """The check made right after GetCallerIdentity: the account is ``expected`` (when one is
+    declared; exit 1 otherwise) and the caller is not the root user (exit 3)."""
+
+    def check(account_id: str, caller_arn: str) -> None:
+        if expected is not None and account_id != expected:
+            raise AccountMismatch(
+                f"the credentials reach account {account_id} ({caller_arn}), but account.id declares "
+                f"{expected}; nothing further was read and nothing was written"
+            )
+        root = [f for f in caller_findings(caller_arn) if f.blocking]
+        if root:
+            raise Refused("refused: iamstate does not run as the root user", root)
+
+    return check
+
+
+def read_account(
+    clients: Clients,
+    scope: Scope,
+    expected_account: str | None,
+    declared: Callable[[Kind, str], bool] = lambda kind, name: False,
+) -> LiveAccount:
+    """Read the whole live account with the paged reader, guarded by :func:`guard_identity`,
+    and log the ``aws.read`` event. ``declared(kind, name)`` says which entities the
+    configuration declares (their per-item reads are worth a call)."""
+    from iamstate.aws.read import read_account as read_paged
+
+    started = time.monotonic()
+    live = read_paged(
+        clients.iam,
+        clients.sts,
+        owns_policy=lambda path, name: owns_path_and_name(scope, path, name),
+        declared=declared,
+        check_identity=guard_identity(expected_account),
+    )
+    log.info(
+        "aws.read",
+        account=live.account_id,
+        api_calls=dict(live.api_calls),
+        total_calls=sum(live.api_calls.values()),
+        entities=len(live.state),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return live
+
+
+def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
+    """Read the whole live account, stopping first if it is the wrong account (exit 1) or
+    the caller is the root user (exit 3)."""
+
+    def declared(kind: Kind, name: str) -> bool:
+        return config.state.get(Address(kind, name)) is not None
+
+    return read_account(clients, config.scope, require_account(config), declared)
+
+
+def make_plan(
+    path: str,
+    clients: Clients,
+    *,
+    allow_mass_delete: bool = False,
+    read_report: Callable[[], CredentialReport] | None = None,
+) -> tuple[LoadedConfig, LiveAccount, Plan]:
+    """Load the config, read live IAM (guarded), and build the plan once, with every finding.
+
+    With ``credentials.stale_access_keys: deactivate`` (and a limit set) the plan also
+    deactivates stale access keys, which costs the credential report (``read_report``,
+    by default a fresh read) and one ListAccessKeys per user with a stale key; without
+    it, no call is made beyond the live read.
+    """
+    loaded = load_config(path)
+    live = read_live(loaded.config, clients)
+    if live.partition != "aws":
+        loaded = load_config(path, partition=live.partition)
+    config = loaded.config
+    the_plan = build_plan(config, live)
+    findings = run_rules(
+        RuleInput(config, live, the_plan.changes, loaded.findings),
+        live=True,
+        allow_mass_delete=allow_mass_delete,
+    )
+    facts = {
+        **metadata(config, live),
+        "action_catalogue": catalog.describe(),
+        "access_summary": access_summary(the_plan.changes),
+    }
+    the_plan = dataclasses.replace(the_plan, findings=tuple(findings), metadata=facts)
+    if deactivates(config.credentials):
+        the_plan = _deactivate_stale_keys(the_plan, config, clients, read_report)
+    return loaded, live, the_plan
+
+
+def _deactivate_stale_keys(
+    the_plan: Plan,
+    config: DesiredConfig,
+    clients: Clients,
+    read_report: Callable[[], CredentialReport] | None,
+) -> Plan:
+    """The plan with UpdateAccessKey(Status=Inactive) for each stale key of a declared user."""
+    from iamstate.aws.audit import list_access_keys, read_credential_report
+
+    report = read_report() if read_report is not None else read_credential_report(clients.iam)
+    now = datetime.now(UTC)
+    candidates = {
+        n.lower()
+        for n in deactivation_candidates(the_plan, (r.name for r in config.state.of_kind(Kind.USER)))
+    }
+    stale = []
+    for row in report.rows:
+        if not row.is_root and row.user.lower() in candidates and has_stale_key(row, config.credentials, now):
+            stale += stale_keys(row, list_access_keys(clients.iam, row.user), config.credentials, now)
+    log.debug("plan.stale_access_keys", keys=stale_key_ids(stale))
+    return with_deactivations(the_plan, stale)
+
+
+def log_done(command: str, live: LiveAccount, the_plan: Plan, started: float, **extra: Json) -> None:
+    """One event at the end of a command, for log pipelines: what ran, where, what it found."""
+    summary = the_plan.summary
+    log.info(
+        f"{command}.done",
+        command=command,
+        account=live.account_id,
+        add=summary.add,
+        change=summary.change,
+        destroy=summary.destroy,
+        findings=len(the_plan.findings),
+        blocking=len(the_plan.blocking_findings),
+        read_api_calls=dict(live.api_calls),
+        seconds=round(time.monotonic() - started, 3),
+        **extra,
+    )
+
+
+def sarif(doc: Mapping[str, Json], files: Sequence[str]) -> str:
+    """The findings of a plan's or validate's JSON form as SARIF, with paths relative to here."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import metadata as package_metadata
+
+    from iamstate import __version__
+    from iamstate.render.sarif import RuleText, render_sarif
+    from iamstate.rules import RULES
+
+    try:
+        urls = package_metadata("iamstate").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    home = next((u.split(",", 1)[1].strip() for u in urls if u.lower().startswith("homepage,")), "")
+    rules = {r.id: RuleText(r.id, r.summary, r.remedy, r.source, r.severity.value) for r in RULES.values()}
+    return render_sarif(
+        doc, rules, tool_version=__version__, root=str(Path.cwd()), files=files, information_uri=home
+    )
+
+
+def plan_exit_code(the_plan: Plan, *, changes_exit: bool) -> ExitCode:
+    """3 when a safety rule refuses the plan; 2 when ``changes_exit`` and it changes something; else 0."""
+    if the_plan.blocking_findings:
+        return ExitCode.REFUSED
+    if changes_exit:
+        return ExitCode.CHANGES
+    return ExitCode.OK

@@ -1,0 +1,513 @@
+"""Rule units, the targets they look at, and the engine that walks them (pure).
+
+A rule is a class whose attributes are its catalogue entry (``id``, ``severity``,
+``waivable`` or ``waiver_flag``, ``summary``, ``remedy``, ``source``, ``order``)
+and whose base class is its *target*: what the engine walks and hands to the
+rule's ``check``, one item at a time. ``check`` says only what is wrong, in words
+that follow the item's name; the engine builds the address, the message prefix
+(``policy 'x' statement 2 (Sid Foo)``), the ``file:line:column`` location and
+the :class:`~iamstate.plan.Finding`. ``check`` yields text, or a :class:`Hit`
+when one finding needs another severity (or, for live rules, another level).
+
+Targets (base classes), and what ``check`` receives:
+
+- :class:`LoaderRule`: nothing; the configuration loader makes these findings
+  while it reads the YAML (refused keys).
+- :class:`DocumentRule`: every managed policy's document and every role's trust
+  policy, as written (a :class:`Document`).
+- :class:`GrantingPolicyRule` / :class:`GrantingStatementRule`: the managed
+  policies that grant access (all but those used only as permissions
+  boundaries), whole or one statement at a time.
+- :class:`TrustPolicyRule` / :class:`TrustStatementRule`: each role's trust
+  policy, whole or one statement at a time.
+- :class:`EntityRule`: each declared entity of the rule's ``kinds``.
+- :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
+  caller's ARN, the planned changes as a whole, or one change at a time.
+- :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
+  :class:`AccountRule`: drift's live audit (:class:`~iamstate.audit.AuditInput`):
+  the root user, each live user's report row, each SAML provider, or the account.
+
+Every target but the live ones takes a :class:`RuleInput`.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from iamstate.audit import (
+    ACCOUNT_ADDRESS,
+    ROOT_ADDRESS,
+    AuditInput,
+    CredentialRow,
+    Level,
+    LiveFinding,
+    user_rows,
+)
+from iamstate.kinds.policy import ManagedPolicy
+from iamstate.kinds.role import Role
+from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
+from iamstate.model import (
+    PASSWORD_POLICY_ADDRESS,
+    Address,
+    DesiredConfig,
+    Json,
+    Kind,
+    LiveAccount,
+    Resource,
+)
+from iamstate.plan import Change, Finding, Severity
+from iamstate.rules.statements import Statement, labelled
+
+MASS_DELETE_FLAG = "--allow-mass-delete"
+"""The command-line flag that lets a mass delete through."""
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """What rules see: the config, at plan time the live account and the changes, and the
+    findings the loader made while reading the YAML."""
+
+    config: DesiredConfig
+    live: LiveAccount | None = None
+    changes: tuple[Change, ...] = ()
+    loaded: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One thing a check found, when it needs more than its text."""
+
+    message: str
+    severity: Severity | None = None
+    """Overrides the rule's severity for this finding."""
+    level: Level | None = None
+    """Overrides a live rule's level for this finding."""
+
+
+Found = Iterable[str | Hit]
+"""What a check yields: one text (or :class:`Hit`) per finding."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Where a finding points: its address, how its message names it, and where it was declared."""
+
+    address: str
+    name: str = ""
+    location: str = ""
+    words: Mapping[str, str] = field(default_factory=dict)
+    """More names a rule's ``template`` may use (``{document}``)."""
+    managed: bool | None = None
+    """For live findings about a user: whether this configuration manages it."""
+
+
+def named(address: Address | str) -> str:
+    """How messages name an entity, in the loader's words: ``policy 'reports-read'``."""
+    if isinstance(address, str):
+        address = Address.parse(address)
+    return f"{address.kind.value.replace('_', ' ')} '{address.name}'"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A managed policy's document or a role's trust policy, as the rules read it."""
+
+    address: Address
+    kind: str
+    """``policy`` (identity-based) or ``trust``."""
+    written: Json
+    """The document as written (before normalization), for the rules about its grammar."""
+    normalized: Json
+
+    @functools.cached_property
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements, normalized, labelled in the order they were written."""
+        return tuple(labelled(self.written if self.written is not None else self.normalized))
+
+    @property
+    def noun(self) -> str:
+        """What messages call the document: ``document`` or ``trust policy``."""
+        return "trust policy" if self.kind == "trust" else "document"
+
+
+class Walk:
+    """The targets of one run, each built once, and the names and places of their subjects."""
+
+    def __init__(self, data: RuleInput):
+        self.data = data
+        self.config = data.config
+
+    def location(self, address: Address) -> str:
+        """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
+        where = self.config.sources.get(address)
+        return str(where) if where is not None else ""
+
+    def subject(self, address: Address, name: str = "", **words: str) -> Subject:
+        """The subject for an entity of the config, named ``name`` (its own name by default)."""
+        return Subject(str(address), name or named(address), self.location(address), words)
+
+    def _documents(self, kind: Kind) -> tuple[Document, ...]:
+        """The document of each declared entity of ``kind``: a policy's, or a role's trust policy."""
+        out = []
+        for resource in self.config.state.of_kind(kind):
+            assert isinstance(resource, (ManagedPolicy, Role))
+            address = Address(kind, resource.name)
+            normalized = resource.document if isinstance(resource, ManagedPolicy) else resource.trust
+            written = self.config.documents_raw.get(address, normalized)
+            out.append(Document(address, "policy" if kind is Kind.POLICY else "trust", written, normalized))
+        return tuple(out)
+
+    @functools.cached_property
+    def policies(self) -> tuple[Document, ...]:
+        """Every managed policy the config declares (the force-MFA policy it generates too)."""
+        return self._documents(Kind.POLICY)
+
+    @functools.cached_property
+    def trusts(self) -> tuple[Document, ...]:
+        """Every role's trust policy."""
+        return self._documents(Kind.ROLE)
+
+    @functools.cached_property
+    def granting(self) -> tuple[Document, ...]:
+        """The managed policies that grant access: all but those used only as permissions boundaries."""
+        attached: set[str] = set()
+        boundaries: set[str] = set()
+        for kind in (Kind.GROUP, Kind.USER, Kind.ROLE):
+            for resource in self.config.state.of_kind(kind):
+                attached |= {a.lower() for a in getattr(resource, "policies", ())}
+                boundary = getattr(resource, "permissions_boundary", None)
+                if boundary:
+                    boundaries.add(boundary.lower())
+        out = []
+        for document in self.policies:
+            resource = self.config.state.resources[document.address]
+            assert isinstance(resource, ManagedPolicy)
+            # A policy built without an ARN (a partial config) is matched by its path and name.
+            key = (resource.arn or f":policy{resource.path}{resource.name}").lower()
+            as_boundary = any(arn.endswith(key) for arn in boundaries)
+            if not as_boundary or any(arn.endswith(key) for arn in attached):
+                out.append(document)
+        return tuple(out)
+
+
+# --- rules -----------------------------------------------------------------------------
+
+
+class Rule(ABC):
+    """What every rule declares: its id, what it is about, what to do, and where it is listed."""
+
+    id: ClassVar[str]
+    summary: ClassVar[str]
+    """One line for the README's table: when the rule fires."""
+    remedy: ClassVar[str]
+    source: ClassVar[str]
+    """Where the rule comes from (a benchmark, AWS's documentation)."""
+    order: ClassVar[int]
+    """Its place in the catalogue (README table, the order of findings): family hundreds, then tens."""
+
+
+class ConfigRule(Rule):
+    """A rule of ``validate``, ``plan`` and ``apply``: its findings appear in plans."""
+
+    severity: ClassVar[Severity]
+    waivable: ClassVar[bool] = False
+    waiver_flag: ClassVar[str] = ""
+    """The command-line flag that lets the rule's findings through (instead of ``exceptions:``)."""
+    needs_live: ClassVar[bool] = False
+    """True for rules that look at the caller or the changes: plan and apply only."""
+    template: ClassVar[str] = "{subject} {message}"
+    """How a finding's message is built from the subject's name and what ``check`` said."""
+
+    @property
+    def waivable_text(self) -> str:
+        """How the README's rule table says whether and how the rule can be waived."""
+        if self.waiver_flag:
+            return f"`{self.waiver_flag}`"
+        return "yes" if self.waivable else "no"
+
+    @abstractmethod
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        """Each subject of the target, with what the check found on it."""
+
+    def findings(self, walk: Walk) -> Iterator[Finding]:
+        """The rule's findings in one run, waivers not yet applied."""
+        for subject, found in self.subjects(walk):
+            for hit in found:
+                yield self.finding(subject, hit if isinstance(hit, Hit) else Hit(hit))
+
+    def finding(self, subject: Subject, hit: Hit) -> Finding:
+        """The finding of this rule about ``subject``."""
+        message = self.template.format(subject=subject.name, message=hit.message, **subject.words)
+        return Finding(
+            self.id,
+            hit.severity or self.severity,
+            subject.address,
+            message,
+            self.remedy,
+            location=subject.location,
+        )
+
+
+class LoaderRule(ConfigRule):
+    """Target: nothing to walk; the configuration loader finds these while reading the YAML."""
+
+    severity = Severity.ERROR
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        return iter(())
+
+
+class _DocumentsRule(ConfigRule):
+    """Targets made of policy documents."""
+
+    @abstractmethod
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        """The documents of the target."""
+
+
+class _WholeDocumentRule(_DocumentsRule):
+    """Targets that hand ``check`` one document at a time. Subject: ``policy 'p'``, ``role 'r'``;
+    the template may say ``{document}`` (``document`` or ``trust policy``)."""
+
+    @abstractmethod
+    def check(self, document: Document, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        for document in self.documents(walk):
+            yield walk.subject(document.address, document=document.noun), self.check(document, walk.data)
+
+
+class _StatementRule(_DocumentsRule):
+    """Targets that hand ``check`` one statement at a time. Subject: ``policy 'p' statement 2
+    (Sid Foo)``, ``role 'r' trust statement 1``."""
+
+    part: ClassVar[str] = ""
+    """What comes between the entity and the statement in the subject (``trust``)."""
+
+    @abstractmethod
+    def check(self, statement: Statement, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        for document in self.documents(walk):
+            for statement in document.statements:
+                name = " ".join(filter(None, (named(document.address), self.part, statement.label)))
+                yield walk.subject(document.address, name), self.check(statement, walk.data)
+
+
+class DocumentRule(_WholeDocumentRule):
+    """Target: every policy document and trust policy, as written."""
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return (*walk.policies, *walk.trusts)
+
+
+class GrantingPolicyRule(_WholeDocumentRule):
+    """Target: each managed policy that grants access, whole."""
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.granting
+
+
+class GrantingStatementRule(_StatementRule):
+    """Target: each statement of a managed policy that grants access."""
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.granting
+
+
+class TrustPolicyRule(_WholeDocumentRule):
+    """Target: each role's trust policy, whole."""
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.trusts
+
+
+class TrustStatementRule(_StatementRule):
+    """Target: each statement of each role's trust policy."""
+
+    part = "trust"
+
+    def documents(self, walk: Walk) -> Iterable[Document]:
+        return walk.trusts
+
+
+class EntityRule(ConfigRule):
+    """Target: each declared entity of ``kinds``. Subject: ``group 'g'`` (the password policy:
+    ``the password policy``)."""
+
+    kinds: ClassVar[tuple[Kind, ...]]
+
+    @abstractmethod
+    def check(self, entity: Resource, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        for kind in self.kinds:
+            for resource in walk.config.state.of_kind(kind):
+                address = Address(kind, resource.name)
+                name = "the password policy" if address == PASSWORD_POLICY_ADDRESS else ""
+                yield walk.subject(address, name), self.check(resource, walk.data)
+
+
+class CallerRule(ConfigRule):
+    """Target, at plan time: the caller's ARN. Subject: ``the caller ARN``, address ``account``."""
+
+    needs_live = True
+
+    @abstractmethod
+    def check(self, caller_arn: str, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        live = walk.data.live
+        if live is not None:
+            yield Subject("account", f"the caller {live.caller_arn}"), self.check(live.caller_arn, walk.data)
+
+
+class PlanRule(ConfigRule):
+    """Target, at plan time: the planned changes as a whole. Subject: ``the plan``, address ``plan``."""
+
+    needs_live = True
+
+    @abstractmethod
+    def check(self, changes: Sequence[Change], live: LiveAccount, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        live = walk.data.live
+        if live is not None:
+            yield Subject("plan", "the plan"), self.check(walk.data.changes, live, walk.data)
+
+
+class ChangeRule(ConfigRule):
+    """Target, at plan time: each planned change. Subject: ``the plan``, at the changed entity."""
+
+    needs_live = True
+
+    @abstractmethod
+    def check(self, change: Change, live: LiveAccount, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        live = walk.data.live
+        if live is None:
+            return
+        for change in walk.data.changes:
+            yield walk.subject(change.address, "the plan"), self.check(change, live, walk.data)
+
+
+# --- live rules (drift) -----------------------------------------------------------------
+
+
+class LiveRule(Rule):
+    """A rule of drift's live audit: credentials, the root user, the account."""
+
+    level: ClassVar[Level]
+
+    @property
+    def fires_when(self) -> str:
+        """When the rule fires (the drift table's column)."""
+        return self.summary
+
+    @abstractmethod
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        """Each subject of the target, with what the check found on it."""
+
+    def findings(self, inp: AuditInput) -> Iterator[LiveFinding]:
+        """The rule's live findings."""
+        for subject, found in self.subjects(inp):
+            for hit in found:
+                hit = hit if isinstance(hit, Hit) else Hit(hit)
+                yield LiveFinding(
+                    self.id,
+                    hit.level or self.level,
+                    subject.address,
+                    hit.message,
+                    self.remedy,
+                    subject.managed,
+                )
+
+
+class AccountRule(LiveRule):
+    """Target: the account as a whole; findings at ``account``."""
+
+    address: ClassVar[str] = ACCOUNT_ADDRESS
+
+    @abstractmethod
+    def check(self, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        yield Subject(self.address), self.check(inp)
+
+
+class RootRule(AccountRule):
+    """Target: the root user (the summary, the report's root row, its virtual MFA); findings at
+    ``account.root``."""
+
+    address = ROOT_ADDRESS
+
+
+class SamlProviderRule(LiveRule):
+    """Target: each SAML identity provider of the account, as read live."""
+
+    @abstractmethod
+    def check(self, provider: SamlProvider, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        for provider in inp.saml_providers:
+            yield Subject(str(Address(SAML_PROVIDER, provider.name))), self.check(provider, inp)
+
+
+class UserRule(LiveRule):
+    """Target: the report row of each user that exists live, managed by this configuration or not."""
+
+    @abstractmethod
+    def check(self, row: CredentialRow, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        for row, managed in user_rows(inp):
+            yield Subject(str(Address(Kind.USER, row.user)), managed=managed), self.check(row, inp)
+
+
+# --- the engine --------------------------------------------------------------------------
+
+
+def apply_waivers(
+    findings: Iterable[Finding],
+    exceptions: Mapping[str, Mapping[str, str]],
+    rules: Mapping[str, ConfigRule],
+    flags: Iterable[str] = (),
+) -> list[Finding]:
+    """Mark findings waived: where the entity's ``exceptions`` name a waivable rule, or where a
+    command-line flag in ``flags`` is the rule's waiver flag (pure)."""
+    passed = set(flags)
+    out = []
+    for f in findings:
+        rule = rules.get(f.rule)
+        reason = exceptions.get(f.address, {}).get(f.rule)
+        if reason and rule is not None and rule.waivable:
+            f = replace(f, waived=True, waiver_reason=reason)
+        elif rule is not None and rule.waiver_flag and rule.waiver_flag in passed:
+            f = replace(f, waived=True, waiver_reason=f"allowed by {rule.waiver_flag}")
+        out.append(f)
+    return out
+
+
+def run(
+    rules: Iterable[ConfigRule], data: RuleInput, *, live: bool, flags: Iterable[str] = ()
+) -> list[Finding]:
+    """The loader's findings and those of every rule that can run, waivers applied once (pure)."""
+    walk = Walk(data)
+    catalogue = {rule.id: rule for rule in rules}
+    findings = list(data.loaded)
+    for rule in catalogue.values():
+        if live or not rule.needs_live:
+            findings.extend(rule.findings(walk))
+    exceptions = {str(a): dict(e) for a, e in data.config.exceptions.items()}
+    return apply_waivers(findings, exceptions, catalogue, flags)
+
+
+def run_live(rules: Iterable[LiveRule], inp: AuditInput) -> tuple[LiveFinding, ...]:
+    """Every live finding, most severe first, then by address and rule (pure)."""
+    findings = [f for rule in rules for f in rule.findings(inp)]
+    return tuple(sorted(findings, key=lambda f: (-f.level.rank, f.address, f.rule, f.message)))

@@ -1,0 +1,1 @@
+"""Rules the configuration loader enforces while it reads the YAML (pure)."""
