@@ -317,6 +317,7 @@ def test_the_action_plans_once_for_markdown_json_and_sarif(iam_endpoint: LocalIa
             "WORKING_DIRECTORY": "infra",
             "FORMAT": "markdown",
             "FAIL_ON": "medium",
+            "MAX_CHARS": "60000",
         },
     )
     result = _run_step(_step(ACTION, "run"), env, tmp_path)

@@ -70,6 +70,9 @@ def test_full_lifecycle_through_the_strict_layer(strict_iam: StrictIam, work: Pa
         reports["tags"] = {"team": "analytics", "cost-center": "42"}
         boundary = by_name(d["policies"], "dev-boundary")
         boundary["description"] = "Ceiling for every principal developers create (v2)"  # replace
+        boundary["exceptions"] = {
+            "replace-in-use": "Wording of the boundary fixed; roles move to a copy first"
+        }
 
     def roles(d: dict) -> None:  # type: ignore[type-arg]
         ci = by_name(d["roles"], "ci-deploy")
@@ -321,7 +324,9 @@ def test_a_refused_plan_writes_nothing(strict_iam: StrictIam, tmp_path: Path) ->
     (tmp_path / "iam.yaml").write_text(waived)
     result = run_cli(strict_iam, tmp_path, "apply", "iam.yaml", "--auto-approve", "--no-color")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "(waived: Break-glass access" in result.stdout
+    assert "Waived: [policy-admin-star] policy.everything" in result.stdout
+    assert "  reason: Break-glass access" in result.stdout
+    assert "Error:" not in result.stdout
     assert strict_iam.writes()
 
 

@@ -365,15 +365,19 @@ def test_validate_apply_and_import_text_stay_line_structured(value: str) -> None
 def test_console_logs_are_one_line_per_event(capsys: pytest.CaptureFixture[str]) -> None:
     import structlog
 
-    logs.configure("console", verbose=1, color=False)
-    for value in HOSTILE:
-        structlog.get_logger().warning("plan.entity", name=value, detail={"key": value})
-    err = capsys.readouterr().err
+    try:
+        logs.configure("console", verbose=1, color=False)
+        for value in HOSTILE:
+            structlog.get_logger().warning("plan.entity", name=value, detail={"key": value})
+        err = capsys.readouterr().err
+        logs.configure("json", verbose=1)
+        structlog.get_logger().warning("plan.entity", name=HOSTILE[0])
+        events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        # The loggers write to the captured stderr, which closes after this test.
+        structlog.reset_defaults()
     assert_plain_text(err)
     assert len(err.splitlines()) == len(HOSTILE)
-    logs.configure("json", verbose=1)
-    structlog.get_logger().warning("plan.entity", name=HOSTILE[0])
-    events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [e["name"] for e in events] == [HOSTILE[0]], "JSON logs carry the value exactly"
 
 
