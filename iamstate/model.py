@@ -277,6 +277,9 @@ class LiveAccount:
     partition: str = "aws"
     caller_arn: str = ""
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    managed_documents: Mapping[str, Json] = field(default_factory=dict)
+    """The default-version documents of the AWS-managed policies the account and the
+    configuration attach, by ARN (read at plan time; empty when not read)."""
 
 
 def policy_arn(partition: str, account_id: str, path: str, name: str) -> str:

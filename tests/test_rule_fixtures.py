@@ -32,6 +32,7 @@ from iamstate.model import Address
 from iamstate.plan import Action, Change, Finding, Severity
 from iamstate.rules import LIVE_RULES, RULES, RuleInput, live_findings, run_rules
 from iamstate.statefile import live_from_json
+from tests.analysis.corpus import NOW
 
 FIXTURES = Path(__file__).parent / "rules"
 SIDES = ("fires", "quiet")
@@ -61,14 +62,14 @@ def run_config_case(case: Path) -> list[Finding]:
         loaded = load_config(name)
     config = loaded.config
     if not case.is_dir():
-        return run_rules(RuleInput(config, loaded=loaded.findings), live=False)
+        return run_rules(RuleInput(config, loaded=loaded.findings, now=NOW), live=False)
     doc = json.loads((case / "live.json").read_text())
     live = live_from_json(doc)
     if "changes" in doc:
         changes = tuple(_change(c) for c in doc["changes"])
     else:
         changes = build_plan(config, live).changes
-    return run_rules(RuleInput(config, live, changes, loaded.findings), live=True)
+    return run_rules(RuleInput(config, live, changes, loaded.findings, now=NOW), live=True)
 
 
 def run_live_case(case: Path) -> tuple[LiveFinding, ...]:

@@ -21,6 +21,9 @@ Targets (base classes), and what ``check`` receives:
 - :class:`TrustPolicyRule` / :class:`TrustStatementRule`: each role's trust
   policy, whole or one statement at a time.
 - :class:`EntityRule`: each declared entity of the rule's ``kinds``.
+- :class:`PrincipalRule`: each declared user, group and role, with what the
+  whole-account analysis (:mod:`iamstate.analysis`) says of it: its effective
+  permissions across all its policies, its escalation paths, its exposures.
 - :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
   caller's ARN, the planned changes as a whole, or one change at a time.
 - :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
@@ -32,11 +35,12 @@ Every target but the live ones takes a :class:`RuleInput`.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from iamstate.audit import (
     ACCOUNT_ADDRESS,
@@ -59,22 +63,68 @@ from iamstate.model import (
     LiveAccount,
     Resource,
 )
-from iamstate.plan import Change, Finding, Severity
+from iamstate.plan import Action, Change, Finding, Severity
 from iamstate.rules.statements import Statement, labelled
+
+if TYPE_CHECKING:
+    # Imported where used: iamstate.analysis reads statements with iamstate.rules.statements,
+    # so importing it here would make each package's import depend on the other's.
+    from iamstate.analysis.account import AccountAnalysis
+    from iamstate.analysis.effective import AccountContext, DocumentCache, Permissions
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
+
+UNKNOWN_TIME = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+"""The evaluation time when a caller passes none: no date in a condition counts as past."""
 
 
 @dataclass(frozen=True)
 class RuleInput:
     """What rules see: the config, at plan time the live account and the changes, and the
-    findings the loader made while reading the YAML."""
+    findings the loader made while reading the YAML.
+
+    ``now`` is when conditions on time are judged (the shell passes the clock; the core
+    never reads it). ``analysis`` is the whole-account analysis when the caller has
+    already made it (:func:`analyse_input`); otherwise the first rule that needs it
+    makes it.
+    """
 
     config: DesiredConfig
     live: LiveAccount | None = None
     changes: tuple[Change, ...] = ()
     loaded: tuple[Finding, ...] = ()
+    now: datetime.datetime | None = None
+    analysis: AccountAnalysis | None = field(default=None, compare=False)
+
+
+def analysis_context(data: RuleInput) -> AccountContext:
+    """The account the analysed ARNs live in: the configuration's, else the live one's."""
+    from iamstate.analysis.effective import AccountContext
+
+    live = data.live
+    account = data.config.account_id or (live.account_id if live is not None else "")
+    return AccountContext(account, live.partition if live is not None else "aws")
+
+
+def analyse_input(data: RuleInput) -> AccountAnalysis:
+    """The whole-account analysis the rules read (pure).
+
+    Offline (no live account): the desired state, with the built-in table of high-risk
+    AWS-managed policies. At plan time: the account as apply will leave it (the live
+    account less what the plan deletes, every declared entity as declared), with the
+    AWS-managed documents read for it over the built-in table.
+    """
+    from iamstate.analysis.account import analyse, managed_documents, projected_state
+
+    live = data.live
+    if live is None:
+        state, managed = data.config.state, managed_documents()
+    else:
+        deleted = [c.address for c in data.changes if c.action is Action.DELETE]
+        state = projected_state(data.config.state, live.state, deleted)
+        managed = managed_documents(live.managed_documents)
+    return analyse(state, managed=managed, now=data.now or UNKNOWN_TIME, context=analysis_context(data))
 
 
 @dataclass(frozen=True)
@@ -140,6 +190,24 @@ class Walk:
     def __init__(self, data: RuleInput):
         self.data = data
         self.config = data.config
+
+    @functools.cached_property
+    def analysis(self) -> AccountAnalysis:
+        """The whole-account analysis (:func:`analyse_input`), made once per run."""
+        return self.data.analysis if self.data.analysis is not None else analyse_input(self.data)
+
+    @functools.cached_property
+    def _documents_cache(self) -> DocumentCache:
+        from iamstate.analysis.effective import DocumentCache
+
+        return DocumentCache(self.data.now or UNKNOWN_TIME)
+
+    def permissions(self, document: Document) -> Permissions:
+        """What ``document`` grants by itself, read as the analysis reads every policy: its
+        wildcards, NotAction, resources, conditions and same-document denies."""
+        from iamstate.analysis.effective import document_permissions
+
+        return document_permissions(document.address, document.normalized, self._documents_cache)
 
     def location(self, address: Address) -> str:
         """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
@@ -350,6 +418,26 @@ class EntityRule(ConfigRule):
                 address = Address(kind, resource.name)
                 name = "the password policy" if address == PASSWORD_POLICY_ADDRESS else ""
                 yield walk.subject(address, name), self.check(resource, walk.data)
+
+
+class PrincipalRule(ConfigRule):
+    """Target: each declared user, group and role, with the whole-account analysis (its effective
+    permissions, escalation paths, exposures). Subject: ``user 'u'``, ``role 'r'``."""
+
+    @abstractmethod
+    def check(self, principal: Address, analysis: AccountAnalysis, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        from iamstate.analysis.account import PRINCIPAL_KINDS
+
+        for kind in PRINCIPAL_KINDS:
+            for resource in walk.config.state.of_kind(kind):
+                address = Address(kind, resource.name)
+                yield walk.subject(address), self._checked(address, walk)
+
+    def _checked(self, address: Address, walk: Walk) -> Found:
+        # The analysis is made only once a principal rule actually looks (lazily, per run).
+        yield from self.check(address, walk.analysis, walk.data)
 
 
 class CallerRule(ConfigRule):
