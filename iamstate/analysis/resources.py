@@ -173,6 +173,26 @@ def unscoped(pattern: str) -> bool:
     return False
 
 
+def every_resource(pattern: str) -> bool:
+    """True when a pattern matches every ARN of every service: ``*``, or an ARN pattern whose
+    segments after the partition are all wildcards (``arn:aws:*:*:*:*``, ``arn:*``)."""
+    text = pattern.strip()
+    if _WILDCARDS_ONLY.fullmatch(text):
+        return True
+    arn = parse_arn(text)
+    if arn is None:
+        # "arn:aws:*": the last wildcard swallows the segments that follow.
+        parts = text.split(":")
+        return (
+            parts[0] == "arn"
+            and parts[-1].endswith("*")
+            and all(_WILDCARDS_ONLY.fullmatch(p) for p in parts[2:])
+        )
+    return all(
+        _WILDCARDS_ONLY.fullmatch(part) for part in (arn.service, arn.region, arn.account, arn.resource)
+    )
+
+
 @functools.cache
 def can_name(pattern: str, action: str) -> bool:
     """False when ``pattern`` is an ARN of a service that none of ``action``'s resource types

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     # Imported where used: iamstate.analysis reads statements with iamstate.rules.statements,
     # so importing it here would make each package's import depend on the other's.
     from iamstate.analysis.account import AccountAnalysis
-    from iamstate.analysis.effective import AccountContext, DocumentCache, Permissions
+    from iamstate.analysis.effective import AccountContext, Permissions
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
@@ -183,6 +183,13 @@ class Document:
         """What messages call the document: ``document`` or ``trust policy``."""
         return "trust policy" if self.kind == "trust" else "document"
 
+    def grants(self, data: RuleInput) -> Permissions:
+        """What the document grants by itself, read as the analysis reads every policy (its
+        wildcards, NotAction, resources, conditions at ``data.now``, same-document denies)."""
+        from iamstate.analysis.effective import DocumentCache, document_permissions
+
+        return document_permissions(self.address, self.normalized, DocumentCache(data.now or UNKNOWN_TIME))
+
 
 class Walk:
     """The targets of one run, each built once, and the names and places of their subjects."""
@@ -195,19 +202,6 @@ class Walk:
     def analysis(self) -> AccountAnalysis:
         """The whole-account analysis (:func:`analyse_input`), made once per run."""
         return self.data.analysis if self.data.analysis is not None else analyse_input(self.data)
-
-    @functools.cached_property
-    def _documents_cache(self) -> DocumentCache:
-        from iamstate.analysis.effective import DocumentCache
-
-        return DocumentCache(self.data.now or UNKNOWN_TIME)
-
-    def permissions(self, document: Document) -> Permissions:
-        """What ``document`` grants by itself, read as the analysis reads every policy: its
-        wildcards, NotAction, resources, conditions and same-document denies."""
-        from iamstate.analysis.effective import document_permissions
-
-        return document_permissions(document.address, document.normalized, self._documents_cache)
 
     def location(self, address: Address) -> str:
         """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
