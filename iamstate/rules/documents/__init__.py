@@ -9,9 +9,12 @@ boundary grants nothing by itself; it caps what other policies grant).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable, Iterator
 
 from iamstate.analysis.conditions import Reading, overall, read_conditions
+from iamstate.analysis.lint import Problem
 from iamstate.analysis.resources import every_resource, resource_patterns
+from iamstate.rules.base import Document, Hit
 from iamstate.rules.statements import Statement
 
 ACCESS_ANALYZER = (
@@ -29,3 +32,12 @@ def full_admin(statement: Statement, now: datetime.datetime) -> bool:
         return False
     # "*" as the action: no action-specific knowledge of which keys a request carries.
     return overall(read_conditions(statement.conditions, "*", now)) is not Reading.NEVER_TRUE
+
+
+def lint_hits(document: Document, check: Callable[[Statement], Iterable[Problem]]) -> Iterator[Hit]:
+    """One finding per problem a check of :mod:`iamstate.analysis.lint` finds in the document's
+    statements, with the problem's severity: ``statement 2 (Sid X): ...``."""
+    part = "trust " if document.kind == "trust" else ""
+    for statement in document.statements:
+        for problem in check(statement):
+            yield Hit(f"{part}{problem.statement}: {problem.message}", severity=problem.severity)

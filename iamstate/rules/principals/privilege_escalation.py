@@ -15,6 +15,9 @@ from iamstate.model import Address, Kind
 from iamstate.plan import Severity
 from iamstate.rules.base import Found, PrincipalRule, RuleInput, named
 
+SHOWN = 3
+"""Other methods named in a message; ``explain`` shows them all."""
+
 
 class PrivilegeEscalation(PrincipalRule):
     id = "privilege-escalation"
@@ -38,9 +41,13 @@ class PrivilegeEscalation(PrincipalRule):
             return
         first = paths[0]
         text = f"can escalate by {_methods(first)}: {format_path(first)}"
-        others = list(dict.fromkeys(_methods(p) for p in paths[1:]))
+        others = [n for n in dict.fromkeys(" then ".join(m.name for m in p.methods) for p in paths[1:])]
         if others:
-            text += f"; also by {', '.join(others)} (iamstate explain {principal} shows every path)"
+            more = ", ..." if len(others) > SHOWN else ""
+            text += (
+                f"; also by {len(others)} more ({', '.join(others[:SHOWN])}{more}; "
+                f"iamstate explain {principal} shows every path)"
+            )
         yield text + _stale_waivers(principal, paths, data)
 
 
