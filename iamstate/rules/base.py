@@ -86,8 +86,8 @@ class RuleInput:
 
     ``now`` is when conditions on time are judged (the shell passes the clock; the core
     never reads it). ``analysis`` is the whole-account analysis when the caller has
-    already made it (:func:`analyse_input`); otherwise the first rule that needs it
-    makes it.
+    already made it (:func:`analyse_input`), ``live_analysis`` that of the live account
+    as it is (:func:`analyse_live`); otherwise the first rule that needs one makes it.
     """
 
     config: DesiredConfig
@@ -96,6 +96,7 @@ class RuleInput:
     loaded: tuple[Finding, ...] = ()
     now: datetime.datetime | None = None
     analysis: AccountAnalysis | None = field(default=None, compare=False)
+    live_analysis: AccountAnalysis | None = field(default=None, compare=False)
 
 
 def analysis_context(data: RuleInput) -> AccountContext:
@@ -105,6 +106,17 @@ def analysis_context(data: RuleInput) -> AccountContext:
     live = data.live
     account = data.config.account_id or (live.account_id if live is not None else "")
     return AccountContext(account, live.partition if live is not None else "aws")
+
+
+def analyse_live(data: RuleInput) -> AccountAnalysis | None:
+    """The analysis of the live account as it is, before the plan (pure); None offline."""
+    from iamstate.analysis.account import analyse, managed_documents
+
+    live = data.live
+    if live is None:
+        return None
+    managed = managed_documents(live.managed_documents)
+    return analyse(live.state, managed=managed, now=data.now or UNKNOWN_TIME, context=analysis_context(data))
 
 
 def analyse_input(data: RuleInput) -> AccountAnalysis:
@@ -202,6 +214,13 @@ class Walk:
     def analysis(self) -> AccountAnalysis:
         """The whole-account analysis (:func:`analyse_input`), made once per run."""
         return self.data.analysis if self.data.analysis is not None else analyse_input(self.data)
+
+    @functools.cached_property
+    def live_analysis(self) -> AccountAnalysis | None:
+        """The analysis of the live account before the plan (:func:`analyse_live`); None offline."""
+        if self.data.live_analysis is not None:
+            return self.data.live_analysis
+        return analyse_live(self.data)
 
     def location(self, address: Address) -> str:
         """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
@@ -414,12 +433,30 @@ class EntityRule(ConfigRule):
                 yield walk.subject(address, name), self.check(resource, walk.data)
 
 
+class Principal:
+    """One declared user, group or role, and what the whole-account analysis says of it."""
+
+    def __init__(self, address: Address, walk: Walk) -> None:
+        self.address = address
+        self._walk = walk
+
+    @property
+    def analysis(self) -> AccountAnalysis:
+        """The account as the rules judge it: as apply will leave it (offline: as declared)."""
+        return self._walk.analysis
+
+    @property
+    def live(self) -> AccountAnalysis | None:
+        """The live account before the plan (made on first use); None offline."""
+        return self._walk.live_analysis
+
+
 class PrincipalRule(ConfigRule):
     """Target: each declared user, group and role, with the whole-account analysis (its effective
     permissions, escalation paths, exposures). Subject: ``user 'u'``, ``role 'r'``."""
 
     @abstractmethod
-    def check(self, principal: Address, analysis: AccountAnalysis, data: RuleInput) -> Found: ...
+    def check(self, principal: Principal, data: RuleInput) -> Found: ...
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
         from iamstate.analysis.account import PRINCIPAL_KINDS
@@ -427,11 +464,8 @@ class PrincipalRule(ConfigRule):
         for kind in PRINCIPAL_KINDS:
             for resource in walk.config.state.of_kind(kind):
                 address = Address(kind, resource.name)
-                yield walk.subject(address), self._checked(address, walk)
-
-    def _checked(self, address: Address, walk: Walk) -> Found:
-        # The analysis is made only once a principal rule actually looks (lazily, per run).
-        yield from self.check(address, walk.analysis, walk.data)
+                # check() is a generator: the analysis is made when the first principal is looked at.
+                yield walk.subject(address), self.check(Principal(address, walk), walk.data)
 
 
 class CallerRule(ConfigRule):

@@ -9,11 +9,10 @@ the methods of the others; ``iamstate explain ADDRESS`` shows every path.
 
 from __future__ import annotations
 
-from iamstate.analysis.account import AccountAnalysis
 from iamstate.analysis.escalation import RHINO, EscalationPath, format_path
 from iamstate.model import Address, Kind
 from iamstate.plan import Severity
-from iamstate.rules.base import Found, PrincipalRule, RuleInput, named
+from iamstate.rules.base import Found, Principal, PrincipalRule, RuleInput, named
 
 SHOWN = 3
 """Other methods named in a message; ``explain`` shows them all."""
@@ -35,8 +34,8 @@ class PrivilegeEscalation(PrincipalRule):
     )
     source = RHINO
 
-    def check(self, principal: Address, analysis: AccountAnalysis, data: RuleInput) -> Found:
-        paths = analysis.own_paths(principal)
+    def check(self, principal: Principal, data: RuleInput) -> Found:
+        paths = principal.analysis.own_paths(principal.address)
         if not paths:
             return
         first = paths[0]
@@ -46,9 +45,9 @@ class PrivilegeEscalation(PrincipalRule):
             more = ", ..." if len(others) > SHOWN else ""
             text += (
                 f"; also by {len(others)} more ({', '.join(others[:SHOWN])}{more}; "
-                f"iamstate explain {principal} shows every path)"
+                f"iamstate explain {principal.address} shows every path)"
             )
-        yield text + _stale_waivers(principal, paths, data)
+        yield text + _stale_waivers(principal.address, paths, data)
 
 
 def _methods(path: EscalationPath) -> str:
