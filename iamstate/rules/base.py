@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     # Imported where used: iamstate.analysis reads statements with iamstate.rules.statements,
     # so importing it here would make each package's import depend on the other's.
     from iamstate.analysis.account import AccountAnalysis
-    from iamstate.analysis.effective import AccountContext, Permissions
+    from iamstate.analysis.effective import AccountContext, DocumentCache, Permissions
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
@@ -108,18 +108,22 @@ def analysis_context(data: RuleInput) -> AccountContext:
     return AccountContext(account, live.partition if live is not None else "aws")
 
 
-def analyse_live(data: RuleInput) -> AccountAnalysis | None:
-    """The analysis of the live account as it is, before the plan (pure); None offline."""
+def analyse_live(data: RuleInput, cache: DocumentCache | None = None) -> AccountAnalysis | None:
+    """The analysis of the live account as it is, before the plan (pure); None offline.
+
+    Pass the ``cache`` :func:`analyse_input` used, so that a document both sides hold is
+    the same compiled document on both (the plan's access section compares them so)."""
     from iamstate.analysis.account import analyse, managed_documents
 
     live = data.live
     if live is None:
         return None
     managed = managed_documents(live.managed_documents)
-    return analyse(live.state, managed=managed, now=data.now or UNKNOWN_TIME, context=analysis_context(data))
+    now = data.now or UNKNOWN_TIME
+    return analyse(live.state, managed=managed, now=now, context=analysis_context(data), cache=cache)
 
 
-def analyse_input(data: RuleInput) -> AccountAnalysis:
+def analyse_input(data: RuleInput, cache: DocumentCache | None = None) -> AccountAnalysis:
     """The whole-account analysis the rules read (pure).
 
     Offline (no live account): the desired state, with the built-in table of high-risk
@@ -136,7 +140,8 @@ def analyse_input(data: RuleInput) -> AccountAnalysis:
         deleted = [c.address for c in data.changes if c.action is Action.DELETE]
         state = projected_state(data.config.state, live.state, deleted)
         managed = managed_documents(live.managed_documents)
-    return analyse(state, managed=managed, now=data.now or UNKNOWN_TIME, context=analysis_context(data))
+    now = data.now or UNKNOWN_TIME
+    return analyse(state, managed=managed, now=now, context=analysis_context(data), cache=cache)
 
 
 @dataclass(frozen=True)
