@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from iamstate import catalog
 from iamstate.analysis.account import AccountAnalysis
 from iamstate.analysis.effective import CompiledDocument, Grant, Permissions, PolicySource
+from iamstate.analysis.escalation import EscalationPath, Step, administrator_grant, format_path
+from iamstate.analysis.exposure import SOURCE as EXPOSURE_SOURCE
 from iamstate.analysis.resources import can_name, unscoped_for
 from iamstate.model import Address, Json, Kind, State
 from iamstate.plan import Action, Change
@@ -324,3 +326,72 @@ def _folding_group(entry: Mapping[str, Json], groups: Mapping[Address, dict[str,
         return None
     same = all(entry.get(k) == group.get(k) for k in ("new", "policies", "gained", "lost"))
     return Address.parse(str(group["address"])) if same else None
+
+
+# --- one principal, for explain ----------------------------------------------------------------
+
+
+def _step(step: Step) -> dict[str, Json]:
+    return {
+        "action": step.action,
+        "holder": str(step.holder),
+        "policy": step.policy,
+        "policy_kind": step.policy_kind,
+        "statement": step.statement,
+    }
+
+
+def _path(path: EscalationPath) -> dict[str, Json]:
+    return {
+        "methods": [{"id": m.id, "name": m.name, "source": m.source} for m in path.methods],
+        "path": format_path(path),
+        "steps": [_step(s) for s in path.steps],
+        "hops": [
+            {
+                "how": hop.how,
+                "role": str(hop.role),
+                "service": hop.service or None,
+                "trusted_by_name": hop.trusted_by_name,
+                "steps": [_step(s) for s in hop.steps],
+            }
+            for hop in path.hops
+        ],
+    }
+
+
+def _policy(source: PolicySource) -> dict[str, Json]:
+    return {"holder": str(source.holder), "name": source.name, "arn": source.arn or None, "kind": source.kind}
+
+
+def explain(analysis: AccountAnalysis, address: Address) -> dict[str, Json]:
+    """What one principal of ``analysis`` can do, as JSON values (``explain``'s document, without
+    its envelope; see ``schemas/explain.schema.json``): the policies it holds and its
+    boundary, its access by service and access level with the policies behind each line,
+    each escalation path, each exposure class, and whether it is a full administrator."""
+    perms = analysis.permissions[address]
+    found = reaches(perms)
+    lines = _level_lines(_Delta(a, reach) for a, (reach, _) in found.items())
+    behind: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for action, (_, grants) in found.items():
+        key = (action.split(":", 1)[0].lower(), catalog.access_level(action))
+        for grant in grants:
+            named = _source(grant.source)
+            if named not in behind[key]:
+                behind[key].append(named)
+    for line in lines:
+        line["policies"] = behind[(str(line["service"]), str(line["access_level"]))]
+    admin = administrator_grant(perms)
+    return {
+        "address": str(address),
+        "arn": perms.arn or None,
+        "policies": [_policy(source) for source in perms.policies],
+        "boundary": _policy(perms.boundary[1]) if perms.boundary is not None else None,
+        "unread": list(perms.unread),
+        "administrator": None if admin is None else _source(admin.source),
+        "access": lines,
+        "escalations": [_path(p) for p in analysis.escalations.get(address, ())],
+        "exposures": [
+            {"class": str(e.exposure), "source": EXPOSURE_SOURCE, "steps": [_step(s) for s in e.steps]}
+            for e in analysis.exposures(address)
+        ],
+    }
