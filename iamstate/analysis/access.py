@@ -17,8 +17,9 @@ widens or narrows), by service and access level with a count — at most one lin
 service and level; the policies it starts or stops holding (through its own
 attachments, a group's attachment, a membership, an AWS-managed policy) or that
 change; its boundary when that changes; and the escalation methods and exposure
-classes it gains or loses. A user whose change is exactly its group's is folded into
-the group's entry as a member. Principals the plan deletes are left out (their
+classes it gains or loses, its groups' included (a user added to a group that
+escalates now escalates, though the finding stays the group's). A user whose change
+is exactly its group's is folded into the group's entry as a member. Principals the plan deletes are left out (their
 change block says so).
 """
 
@@ -151,11 +152,11 @@ def _signature(perms: Permissions | None) -> tuple[object, ...]:
 
 
 def _methods(analysis: AccountAnalysis, address: Address) -> list[str]:
-    return sorted({" then ".join(m.name for m in p.methods) for p in analysis.own_paths(address)})
+    return sorted({" then ".join(m.name for m in p.methods) for p in analysis.escalations.get(address, ())})
 
 
 def _classes(analysis: AccountAnalysis, address: Address) -> list[str]:
-    return sorted({str(e.exposure) for e in analysis.own_exposures(address)})
+    return sorted({str(e.exposure) for e in analysis.exposures(address)})
 
 
 def _added_removed(before: Iterable[str], after: Iterable[str]) -> dict[str, Json]:
@@ -311,9 +312,6 @@ def _fold_members(entries: dict[Address, dict[str, Json]]) -> dict[Address, dict
 def _folding_group(entry: Mapping[str, Json], groups: Mapping[Address, dict[str, Json]]) -> Address | None:
     if "boundary" in entry:
         return None
-    own = [entry.get(k) or {} for k in ("escalations", "exposures")]
-    if any(values for part in own for values in part.values()):
-        return None
     policies = entry.get("policies") or {}
     assert isinstance(policies, Mapping)
     holders = {
@@ -324,7 +322,10 @@ def _folding_group(entry: Mapping[str, Json], groups: Mapping[Address, dict[str,
     group = groups.get(Address.parse(holders.pop()))
     if group is None:
         return None
-    same = all(entry.get(k) == group.get(k) for k in ("new", "policies", "gained", "lost"))
+    same = all(
+        entry.get(k) == group.get(k)
+        for k in ("new", "policies", "gained", "lost", "escalations", "exposures")
+    )
     return Address.parse(str(group["address"])) if same else None
 
 
