@@ -11,6 +11,7 @@ totalled by level.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 
 from iamstate.model import Json
@@ -167,13 +168,14 @@ def markdown_lines(entries: Sequence[Mapping[str, Json]]) -> list[str]:
     for entry in entries[:SHOWN_PRINCIPALS]:
         said = facts(entry)
         rows = _level_rows(entry)
-        summary = escape(heading(entry))
-        flags = [escape(text) for _, text in said if "escalate" in text or "exposed" in text]
+        # The summary is HTML, not markdown: escaped for HTML.
+        summary = html.escape(heading(entry))
+        flags = [html.escape(text) for _, text in said if "escalate" in text or "exposed" in text]
         out.append(
             f"<details><summary><code>{summary}</code>{': ' + '; '.join(flags) if flags else ''}</summary>"
         )
         out.append("")
-        out += [f"- {sign} {escape(text)}" for sign, text in said]
+        out += [f"- {escape(text)}" for _, text in said]
         if rows:
             out += ["", "| | service | access level | actions | resources |", "|---|---|---|---|---|"]
             for sign, line, rest in rows:
