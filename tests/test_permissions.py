@@ -34,6 +34,7 @@ CALL_SOURCES = [
     "audit.py",
     "aws/read.py",
     "aws/audit.py",
+    "aws/managed.py",
     "aws/write.py",
     *sorted(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "kinds").glob("*.py")),
 ]
