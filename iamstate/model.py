@@ -263,6 +263,8 @@ class DesiredConfig:
     files: tuple[str, ...] = ()
     absent: frozenset[Address] = frozenset()
     """Entities declared ``absent: true``: deleted whether tagged or not (their place is in ``sources``)."""
+    in_use_days: int = 30
+    """``safety.in_use_days``: deleting a role or user used within this many days is refused."""
     audits_account: bool = False
     """The configuration manages the account as a whole (``password_policy``, ``mfa`` or
     ``audit.account: true``): account-wide findings (root, password policy) are its to report."""
@@ -280,6 +282,11 @@ class LiveAccount:
     managed_documents: Mapping[str, Json] = field(default_factory=dict)
     """The default-version documents of the AWS-managed policies the account and the
     configuration attach, by ARN (read at plan time; empty when not read)."""
+    read_at: str = ""
+    """When the account was read (ISO 8601, UTC): the "now" of what was read."""
+    user_last_used: Mapping[str, str] = field(default_factory=dict)
+    """User name -> when its console password or an access key was last used (ISO 8601), from
+    the credential report; read only when a plan deletes users."""
 
 
 def policy_arn(partition: str, account_id: str, path: str, name: str) -> str:

@@ -58,6 +58,8 @@ def live_from_json(doc: Mapping[str, Json]) -> LiveAccount:
         partition=doc.get("partition", "aws"),
         caller_arn=doc.get("caller_arn", f"arn:aws:iam::{doc['account_id']}:user/iamstate"),
         managed_documents=dict(doc.get("managed_policies") or {}),
+        read_at=str(doc.get("read_at", "")),
+        user_last_used=dict(doc.get("user_last_used", {})),
     )
 
 

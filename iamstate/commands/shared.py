@@ -8,6 +8,7 @@ The shell around the pure core: it loads files, talks to AWS through
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from iamstate.audit import (
     deactivates,
     deactivation_candidates,
     has_stale_key,
+    last_used_by_user,
     stale_key_ids,
     stale_keys,
     with_deactivations,
@@ -36,7 +38,7 @@ from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
-from iamstate.plan import Plan
+from iamstate.plan import Action, Plan
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.rules.base import analyse_input, analyse_live
 from iamstate.savedplan import metadata
@@ -199,6 +201,11 @@ def make_plan(
         loaded = load_config(path, partition=live.partition)
     config = loaded.config
     the_plan = build_plan(config, live)
+    if read_report is None:
+        read_report = functools.cache(lambda: _read_report(clients))
+    if any(c.address.kind is Kind.USER and c.action is Action.DELETE for c in the_plan.changes):
+        # Whether a user about to go was used lately is in the credential report alone.
+        live = dataclasses.replace(live, user_last_used=last_used_by_user(read_report().rows))
     data = analysed(RuleInput(config, live, the_plan.changes, loaded.findings, now=datetime.now(UTC)))
     findings = run_rules(data, live=True, allow_mass_delete=allow_mass_delete)
     facts = {
@@ -249,9 +256,9 @@ def _deactivate_stale_keys(
     read_report: Callable[[], CredentialReport] | None,
 ) -> Plan:
     """The plan with UpdateAccessKey(Status=Inactive) for each stale key of a declared user."""
-    from iamstate.aws.audit import list_access_keys, read_credential_report
+    from iamstate.aws.audit import list_access_keys
 
-    report = read_report() if read_report is not None else read_credential_report(clients.iam)
+    report = read_report() if read_report is not None else _read_report(clients)
     now = datetime.now(UTC)
     candidates = {
         n.lower()
@@ -263,6 +270,12 @@ def _deactivate_stale_keys(
             stale += stale_keys(row, list_access_keys(clients.iam, row.user), config.credentials, now)
     log.debug("plan.stale_access_keys", keys=stale_key_ids(stale))
     return with_deactivations(the_plan, stale)
+
+
+def _read_report(clients: Clients) -> CredentialReport:
+    from iamstate.aws.audit import read_credential_report
+
+    return read_credential_report(clients.iam)
 
 
 def log_done(command: str, live: LiveAccount, the_plan: Plan, started: float, **extra: Json) -> None:

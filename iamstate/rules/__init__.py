@@ -41,6 +41,7 @@ from iamstate.rules.base import (
     Rule,
     RuleInput,
     SamlProviderRule,
+    UnmanagedEntityRule,
     UserRule,
 )
 
@@ -96,7 +97,9 @@ def _catalogue() -> _Catalogue:
     rules = {r.id: r for r in found if isinstance(r, ConfigRule)}
     live = {r.id: r for r in found if isinstance(r, LiveRule)}
     checks: dict[str, Callable[..., Found]] = {
-        r.id: r.check for r in live.values() if isinstance(r, (AccountRule, UserRule, SamlProviderRule))
+        r.id: r.check
+        for r in live.values()
+        if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule))
     }
     return _Catalogue(rules, live, checks)
 
