@@ -160,8 +160,8 @@ def test_a_membership_change_shows_what_the_user_gains_through_the_group(
     markdown = run_iamstate(iam_endpoint, folder, "plan", ".", "--format", "markdown").stdout
     assert "#### Access changes, by principal" in markdown
     assert (
-        "<details><summary><code>user.dave</code>: can now escalate by PassRoleToNewEC2Instance</summary>"
-        in markdown
+        "<details><summary><code>user.dave</code>: can now escalate by PassRoleToNewEC2Instance; "
+        "newly exposed: resource-exposure</summary>" in markdown
     )
     assert "| + | s3 | Read | 1 of " in markdown and "| arn:aws:s3:::artifacts/\\* |" in markdown
 
