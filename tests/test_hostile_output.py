@@ -140,13 +140,24 @@ def hostile_plan(value: str) -> Plan:
     )
     access = [
         {
-            "address": f"policy.{value}",
-            "action": "delete",
-            "added": [],
-            "removed": [
-                {"service": value, "access_level": value, "count": 2, "actions": [value, f"s3:{value}"]}
+            "address": f"role.{value}",
+            "new": True,
+            "members": [f"user.{value}"],
+            "policies": {"gained": [f"policy.{value}"], "lost": [value], "changed": []},
+            "boundary": {"before": value, "after": None},
+            "gained": [
+                {
+                    "service": value,
+                    "access_level": value,
+                    "count": 2,
+                    "of": 9,
+                    "on_every_resource": 1,
+                    "resources": [value, f"arn:aws:s3:::{value}/*"],
+                }
             ],
-            "adds_permissions_management": False,
+            "lost": [{"service": "s3", "access_level": "Read", "count": 1, "resources": [value]}],
+            "escalations": {"gained": [value], "lost": []},
+            "exposures": {"gained": [], "lost": [value]},
         }
     ]
     unmanaged = (Unmanaged(Address(Kind.USER, value), value, value, value),)
@@ -155,7 +166,7 @@ def hostile_plan(value: str) -> Plan:
         value,
         (update, delete, replace),
         findings,
-        metadata={"access_summary": access},
+        metadata={"access": access},
         unmanaged=unmanaged,
     )
 
@@ -245,7 +256,7 @@ def test_markdown_keeps_its_structure(value: str) -> None:
     closing = [line for line in markdown.splitlines() if line == "</details>"]
     assert html.count("<details") == len(opening) == len(closing) == html.count("</details>")
     # One heading (the title) and one summary line, wherever the hostile value went.
-    assert [t for t in page.tags if re.fullmatch(r"h[1-6]", t)] == ["h3", "h4", "h4"]
+    assert [t for t in page.tags if re.fullmatch(r"h[1-6]", t)] == ["h3", "h4", "h4", "h4"]
     assert html.count("<strong>Plan:") == 1 and "<strong>No changes" not in html
     # A forged summary is shown as the text it is, never as a line of its own.
     assert not any(line.strip() == FAKE_SUMMARY for line in "".join(page.text_outside_code).splitlines())
@@ -266,7 +277,9 @@ def test_markdown_shows_no_line_that_reads_as_a_summary_or_a_heading(value: str)
     assert [line for line in lines if line.startswith("#")] == [
         line
         for line in lines
-        if line.startswith(("### iamstate plan", "#### Findings about", "#### Changes"))
+        if line.startswith(
+            ("### iamstate plan", "#### Findings about", "#### Changes", "#### Access changes")
+        )
     ]
 
 

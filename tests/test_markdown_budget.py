@@ -177,6 +177,40 @@ def test_a_smaller_budget_is_kept_too_and_names_how_to_get_the_full_plan() -> No
     assert "> [!WARNING]" in markdown
 
 
+def _principal_access(i: int) -> dict[str, Any]:
+    return {
+        "address": f"role.app-{i:04d}",
+        "new": False,
+        "members": [],
+        "policies": {"gained": [f"policy.policy-{i:04d}"], "lost": [], "changed": []},
+        "gained": [
+            {"service": f"svc{j}", "access_level": "Write", "count": 3, "of": 40, "on_every_resource": 3}
+            for j in range(8)
+        ],
+        "lost": [],
+    }
+
+
+@pytest.mark.parametrize("n", [10, 100, 2_000])
+def test_the_access_section_follows_the_changes_and_is_kept_or_dropped_per_principal(n: int) -> None:
+    doc = big_plan(n).to_json()
+    doc["metadata"] = {"access": [_principal_access(i) for i in range(n)]}
+    markdown = render_markdown(doc, full_plan="plan.json")
+    assert len(markdown) <= DEFAULT_MAX_CHARS
+    html = rendered_html(markdown)
+    assert html.count("<details") == html.count("</details>")
+    blocks = markdown.count("<details><summary><code>role.app-")
+    if n == 10:
+        assert blocks == n and "not shown" not in markdown
+        assert markdown.index("#### Changes") < markdown.index("#### Access changes, by principal")
+    else:
+        # The changes take the budget first; the principals that do not fit are counted.
+        left = re.search(r"([\d,]+) principal access entr(?:y|ies)", markdown)
+        assert left is not None and int(left.group(1).replace(",", "")) == n - blocks
+    # A principal's block is whole or absent: each ends with its table's totals line.
+    assert markdown.count("| + | | | and 2 more: Write 6 actions in 2 services | |\n\n</details>") == blocks
+
+
 def test_findings_about_the_change_lead_and_the_rest_are_counted() -> None:
     plan = big_plan(10)
     markdown = render_markdown(plan.to_json())

@@ -141,7 +141,7 @@ def plan_parts(command: str, doc: Mapping[str, Json], *, all_findings: bool = Fa
     parts += findings_parts(findings)
     parts += changes_part(changes, account, findings)
     parts += untouched_part(findings)
-    parts += access_part(list((doc.get("metadata") or {}).get("access_summary") or []))
+    parts += access_part(doc)
     parts += unmanaged_part(list(doc.get("unmanaged") or []))
     return parts
 
@@ -317,38 +317,25 @@ def untouched_part(findings: Split) -> list[Part]:
     return [Part(6, [], [lines], [], "finding")]
 
 
-def access_part(access: list[Mapping[str, Json]]) -> list[Part]:
-    """The access summary, folded, after the changes (pure)."""
-    section = access_section(access)
-    if not section:
+def access_part(plan: Mapping[str, Json]) -> list[Part]:
+    """The access section (:mod:`iamstate.render.access`), after the changes: each principal's
+    folded block is one entry, so the budget, not a count, decides how many are shown, and
+    keeps or drops whole principals (pure)."""
+    from iamstate.render import access
+
+    entries = access.section(plan)
+    if not entries:
         return []
-    body = [line for line in section if not line.startswith("#### ")]
-    lines = ["<details><summary>Access changes</summary>", "", *body, "", "</details>", ""]
-    return [Part(7, [], [lines], [], "access summary")]
+    blocks = [access.markdown_lines([entry])[2:] for entry in entries]
+    head = access.markdown_lines(entries[:1])[:2]
+    return [Part(7, head, blocks, [], "principal access entry")]
 
 
-def access_section(access: list[Mapping[str, Json]]) -> list[str]:
-    """The "Access changes" table of a plan's ``metadata.access_summary``; [] when empty (pure)."""
-    if not access:
-        return []
-    out = [
-        "#### Access changes",
-        "",
-        "| policy | | service | access level | actions |",
-        "|---|---|---|---|---|",
-    ]
-    for entry in access:
-        flag = " **adds Permissions management**" if entry.get("adds_permissions_management") else ""
-        address = escape.markdown(entry["address"], "table code")
-        for sign, key in (("+", "added"), ("-", "removed")):
-            for level in entry.get(key) or []:
-                names = ", ".join(escape.markdown(a, "table code") for a in level.get("actions") or [])
-                out.append(
-                    f"| {address}{flag} | {sign} | {escape.markdown(level['service'])} "
-                    f"| {escape.markdown(level['access_level'])} | {level['count']}: {names} |"
-                )
-    out.append("")
-    return out
+def access_section(plan: Mapping[str, Json]) -> list[str]:
+    """The per-principal access section of a plan's JSON form; [] when empty (pure)."""
+    from iamstate.render import access
+
+    return access.markdown_lines(access.section(plan))
 
 
 def unmanaged_part(entries: list[Mapping[str, Json]]) -> list[Part]:

@@ -158,7 +158,7 @@ def render_report_markdown(
     parts += findings_parts(findings, "Findings of the safety rules")
     plan_line = [escape.markdown(plan.get("summary_line", "")), ""]
     parts += changes_part(changes, str(plan.get("account_id", "")), findings, plan_line)
-    parts += access_part(list((plan.get("metadata") or {}).get("access_summary") or []))
+    parts += access_part(plan)
     parts += unmanaged_part(list(plan.get("unmanaged") or []))
     return fit(
         parts, max_chars, lambda dropped: omitted_note(dropped, max_chars, full_report, "drift", "report")
