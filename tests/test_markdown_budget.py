@@ -283,3 +283,34 @@ def test_an_account_of_40_roles_and_38_policies_fits_and_lists_every_delete_and_
     banner = markdown.split("> [!WARNING]", 1)[1].split("\n\n", 1)[0]
     assert re.findall(r"`((?:role|policy)\.[\w-]+)`", banner) == risky
     assert "… and" not in banner
+
+
+def test_a_new_policy_used_only_as_a_boundary_is_not_access_widened() -> None:
+    from iamstate.render.markdown import widened_banner
+
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}],
+    }
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/dev-boundary"
+    ceiling = {
+        "address": "policy.dev-boundary",
+        "action": "create",
+        "before": None,
+        "after": {"document": document},
+    }
+    bounded = {
+        "address": "role.ci",
+        "action": "create",
+        "after": {"policies": [], "permissions_boundary": arn},
+    }
+    attached = {"address": "role.ops", "action": "create", "after": {"policies": [arn]}}
+
+    def banner(changes: list[dict[str, Any]]) -> str:
+        return "\n".join(
+            line for part in widened_banner(changes, ACCOUNT) for e in part.entries for line in e
+        )
+
+    assert banner([ceiling, bounded]) == "", "a ceiling grants nothing"
+    assert "`policy.dev-boundary`: grants Permissions management" in banner([ceiling, bounded, attached])
+    assert "`policy.dev-boundary`: grants Permissions management" in banner([ceiling]), "unknown holders"

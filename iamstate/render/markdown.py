@@ -7,12 +7,12 @@ A reviewer reads the comment top down, and GitHub refuses a comment longer than
 1. the title and the summary line; banners for a refused plan (with the findings that
    refuse it), for deletes and replaces (every one that fits), for access the plan
    widens, and for live entities the configuration leaves alone;
-2. the findings about what the plan changes;
+2. the findings about what the plan changes (folded when there are more than a few);
 3. the changes, each a ``<details>`` block with a ```` ```diff ```` of its text block:
    risky ones first (deletes, replaces, changes with findings, changes that widen
    access or change a trust policy), open unless deleted; the rest folded;
 4. the findings about entities the plan does not change, one count per rule; the
-   access summary; the entities left alone; all folded.
+   access section, one block per principal; the entities left alone; all folded.
 
 Parts are given the budget in that order and are kept or dropped whole; a last line
 says what was left out and where the full plan is. Every string from the
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from iamstate.model import Json
 from iamstate.render import escape
 from iamstate.render.findings import UNTOUCHED_HINT, UNTOUCHED_TITLE, Split, counts_by_rule, label, split
-from iamstate.render.risk import risky, widened
+from iamstate.render.risk import boundaries_only, risky, widened
 from iamstate.render.text import SYMBOLS, change_lines
 
 DEFAULT_MAX_CHARS = 60_000
@@ -211,8 +211,9 @@ def destructive_banner(changes: list[Mapping[str, Json]], lead: str) -> list[Par
 def widened_banner(changes: list[Mapping[str, Json]], account_id: str) -> list[Part]:
     """An important callout naming what the plan grants that could escalate or open access (pure)."""
     entries = []
+    ceilings = boundaries_only(changes)
     for c in changes:
-        for what in widened(c, account_id):
+        for what in widened(c, account_id, grants_nothing=str(c.get("address", "")).lower() in ceilings):
             entries.append([f"> - {escape.markdown(c['address'], 'code')}: {escape.markdown(what)}"])
     if not entries:
         return []
@@ -249,12 +250,29 @@ def finding_item(finding: Mapping[str, Json]) -> list[str]:
     return [f"{text}  " for text in lines[:-1]] + lines[-1:]
 
 
+OPEN_FINDINGS = 3
+"""Findings about the change shown open; more are folded, so that the changes stay on the first screen."""
+
+
 def findings_parts(findings: Split, title: str = "Findings about this change") -> list[Part]:
-    """The findings about what the plan changes, one list item each (pure)."""
-    if not findings.about_change:
+    """The findings about what the plan changes, one list item each, in a ``<details>`` block
+    whose summary counts them by label, open when there are at most :data:`OPEN_FINDINGS`
+    (pure). The findings that refuse the plan are in its banner, above."""
+    about = findings.about_change
+    if not about:
         return []
-    entries = [finding_item(f) for f in findings.about_change]
-    return [Part(4, [f"#### {title}", ""], entries, [""], "finding")]
+    counts: dict[str, int] = {}
+    for finding in about:
+        counts[label(finding)] = counts.get(label(finding), 0) + 1
+    counted = ", ".join(
+        f"{n:,} {name.lower()}{'s' if n != 1 and name != 'Waived' else ''}"
+        for name in ("Error", "Warning", "Waived")
+        if (n := counts.get(name, 0))
+    )
+    opened = " open" if len(about) <= OPEN_FINDINGS else ""
+    head = [f"#### {title}", "", f"<details{opened}><summary>{counted}</summary>", ""]
+    entries = [finding_item(f) for f in about]
+    return [Part(4, head, entries, ["", "</details>", ""], "finding")]
 
 
 def change_details(change: Mapping[str, Json], *, open_: bool = False) -> list[str]:

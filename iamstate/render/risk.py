@@ -8,14 +8,15 @@ Widening is: an attached AWS-managed policy that lets a principal escalate or re
 everything (AdministratorAccess, IAMFullAccess, ... from
 :mod:`iamstate.analysis.managed`); a policy document or an inline policy that grants
 Permissions management (IAM writes, ``iam:PassRole``); a trust policy that admits
-anyone (``*``) or another account; a permissions boundary removed.
+anyone (``*``) or another account; a permissions boundary removed. A policy the plan creates
+and uses only as a permissions boundary grants nothing, so its document widens nothing.
 
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from iamstate import catalog, policy
 from iamstate.access import PERMISSIONS_MANAGEMENT, allowed_actions
@@ -43,10 +44,37 @@ _PHRASES = {
 }
 
 
-def widened(change: Mapping[str, Json], account_id: str, *, gained: str = "after") -> list[str]:
+def boundaries_only(changes: Sequence[Mapping[str, Json]]) -> set[str]:
+    """Addresses (lower case) of the policies this plan creates and uses only as permissions
+    boundaries: a new policy is held by no one outside the plan, so when no change attaches
+    it, it grants nothing — a boundary is a ceiling, never a grant."""
+    attached: set[str] = set()
+    bounding: set[str] = set()
+    for change in changes:
+        after = _side(change, "after")
+        attached.update(_policy_name(arn) for arn in _strings(after.get("policies")))
+        if after.get("permissions_boundary"):
+            bounding.add(_policy_name(str(after["permissions_boundary"])))
+    created = {
+        str(c.get("address", "")).lower()
+        for c in changes
+        if c.get("action") == "create" and str(c.get("address", "")).lower().startswith("policy.")
+    }
+    return {f"policy.{name}" for name in bounding - attached} & created
+
+
+def _policy_name(arn: str) -> str:
+    # Managed policy names are unique in an account, whatever their path.
+    return arn.rsplit("/", 1)[-1].lower()
+
+
+def widened(
+    change: Mapping[str, Json], account_id: str, *, gained: str = "after", grants_nothing: bool = False
+) -> list[str]:
     """What the ``gained`` side (``after``: what the plan grants; ``before``: what the live account
     holds beyond the configuration) of a change grants beyond the other, in a few words each;
-    [] when nothing widens."""
+    [] when nothing widens. ``grants_nothing``: the change is a policy that no one holds as a
+    grant (:func:`boundaries_only`), so its document widens nothing."""
     lost = "before" if gained == "after" else "after"
     new, old = _side(change, gained), _side(change, lost)
     found: list[tuple[str, str, str]] = []
@@ -57,7 +85,7 @@ def widened(change: Mapping[str, Json], account_id: str, *, gained: str = "after
     if old.get("permissions_boundary") and not new.get("permissions_boundary"):
         found.append(("boundary", str(old["permissions_boundary"]).rsplit("/", 1)[-1], ""))
     found += [("trust", "", who) for who in _trust_widened(new.get("trust"), old.get("trust"), account_id)]
-    if "document" in new or "document" in old:
+    if ("document" in new or "document" in old) and not grants_nothing:
         grants = _permissions_management(new.get("document")) - _permissions_management(old.get("document"))
         if grants:
             found.append(("document", "", _actions(grants)))
