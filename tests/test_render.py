@@ -577,8 +577,9 @@ def test_markdown_has_summary_banner_findings_and_one_diff_block_per_change() ->
     assert "> - `-` `user.bob`" in output
     assert "> - `-/+` `role.app`: path cannot change in place" in output
     assert output.count("```diff") == len(plan.changes) == len(diff_blocks(output))
-    # One per change, and one for the findings on entities the plan leaves alone.
-    assert output.count("<details") == output.count("</details>") == len(plan.changes) + 1
+    # One per change, one for the findings about the change, and one for the findings on
+    # entities the plan leaves alone.
+    assert output.count("<details") == output.count("</details>") == len(plan.changes) + 2
     assert "<summary><code>-/+ role.app</code> (path cannot change in place)</summary>" in output
     for finding in plan.findings:
         assert f"`{finding.rule}`" in output
