@@ -39,9 +39,11 @@ from iamstate.model import (
     Kind,
     LiveAccount,
     MfaSettings,
+    State,
 )
 from iamstate.ownership import Standing, standing
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan
+from iamstate.temporary import Grant
 
 FORMAT_VERSION = "1"
 ROOT_ROW = "<root_account>"
@@ -253,6 +255,10 @@ class AuditInput:
     """A virtual MFA device is assigned to the root user right now."""
     saml_providers: Sequence[SamlProvider] = ()
     """The account's SAML providers, as read live (with their metadata's expiry)."""
+    temporary: Sequence[Grant] = ()
+    """The configuration's temporary grants, expired ones included."""
+    live: State = field(default_factory=State)
+    """The whole live account as read, to see which grants it still holds."""
 
     @property
     def root_row(self) -> CredentialRow | None:
@@ -286,6 +292,8 @@ def audit_input(
         mfa_users=mfa_users,
         root_virtual_mfa=root_virtual_mfa,
         saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
+        temporary=config.temporary,
+        live=live.state,
     )
 
 

@@ -95,6 +95,14 @@ NoColorOpt = Annotated[
     bool, typer.Option("--no-color", help="No colour in output (also when NO_COLOR is set).")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Evaluate expiry (expires_at, review_by, expiring waivers) as of this RFC 3339 time "
+        "instead of now, e.g. 2026-12-05T18:00:00Z.",
+    ),
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Also write the JSON form of the result to this file.", dir_okay=False),
@@ -217,6 +225,7 @@ def validate(
     fmt: Annotated[
         FindingsFormat, typer.Option("--format", help="Output format on stdout (markdown prints text).")
     ] = FindingsFormat.text,
+    at: AtOpt = None,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
@@ -224,7 +233,7 @@ def validate(
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
     output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
-    _finish(lambda: validate_cmd.validate(path, output))
+    _finish(lambda: validate_cmd.validate(path, output, at=at))
 
 
 @app.command()
@@ -246,12 +255,18 @@ def plan(
         ),
     ] = False,
     allow_mass_delete: MassDeleteOpt = False,
+    at: AtOpt = None,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
     output = dataclasses.replace(output, sarif_out=sarif_out)
     _finish(
         lambda: plan_cmd.plan(
-            path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
+            path,
+            aws,
+            output,
+            detailed_exitcode=detailed_exitcode,
+            allow_mass_delete=allow_mass_delete,
+            at=at,
         ),
         output.out,
     )
@@ -325,9 +340,10 @@ def drift(
             help="Exit 2 for live findings of this level or above (low: any finding); changes always do.",
         ),
     ] = FailOn.low,
+    at: AtOpt = None,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
-    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
+    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
 
 
 class ForCommand(StrEnum):

@@ -11,7 +11,9 @@ not errors but refusals: findings in :attr:`LoadedConfig.findings`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from iamstate.config.refusals import take_refusals
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
 from iamstate.config.where import list_sections
-from iamstate.config.yamlpos import YamlFile, YamlPath, load_yaml_file
+from iamstate.config.yamlpos import YamlFile, YamlPath, load_yaml_file, parse_yaml
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
 from iamstate.plan import Finding
@@ -65,10 +67,21 @@ def config_files(path: str | os.PathLike[str]) -> list[Path]:
     return [root / relative for relative in sorted(found, key=lambda r: r.as_posix())]
 
 
-def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> LoadedConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    partition: str = "aws",
+    now: datetime | None = None,
+    texts: Mapping[Path, str] | None = None,
+) -> LoadedConfig:
     """Load, validate and merge the configuration at PATH (a YAML file or a directory).
 
     ``partition`` is what ``${partition}`` stands for (``aws``, ``aws-cn``, ...).
+    ``now`` is the time temporary grants are evaluated at (what has expired by then is
+    no longer granted); commands read their clock once and pass it, and only a caller
+    that passes none gets the clock read here. ``texts`` replaces the contents of
+    some of the files (by their path as :func:`config_files` gives it), so that an edit
+    can be checked before it is written.
     Raises ConfigError with every problem found, sorted by file and line.
     """
     files = config_files(path)
@@ -81,7 +94,18 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
                 )
             ]
         )
-    parsed = [(file, *load_yaml_file(file, str(file))) for file in files]
+    overrides = texts or {}
+    parsed = [
+        (
+            file,
+            *(
+                parse_yaml(overrides[file], str(file))
+                if file in overrides
+                else load_yaml_file(file, str(file))
+            ),
+        )
+        for file in files
+    ]
 
     # A YAML policy document named by a document_file is data, not configuration.
     documents = _document_files([f for _, f, _ in parsed if f is not None])
@@ -117,7 +141,7 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
     # With a file unreadable, names it declares are unknown: checking references
     # across files would only add noise to the syntax error that explains it.
     if all(file is not None for _, file, _ in parsed):
-        builder = Builder(loaded, broken, partition)
+        builder = Builder(loaded, broken, partition, now if now is not None else datetime.now(UTC))
         config = builder.build()
         diagnostics.extend(builder.diagnostics)
     if diagnostics or config is None:

@@ -121,6 +121,17 @@ def _diagnose(file: YamlFile, path: YamlPath, error: ValidationError) -> Iterato
                 yield Diagnostic(f"{what} is missing the required key '{key}'", here)
         return
 
+    if validator == "dependentRequired":
+        for key, needed in rule.items():
+            for missing in [n for n in needed if key in value and n not in value]:
+                hint = (
+                    'say why it is granted, for reviewers: reason: "INC-4411 on-call"'
+                    if key == "expires_at"
+                    else ""
+                )
+                yield Diagnostic(f"{what} has {key} but no {missing}", file.key_at((*path, key)), hint)
+        return
+
     if validator in ("oneOf", "anyOf") and _all_required_branches(rule):
         options = [branch["required"][0] for branch in rule]
         given = [key for key in options if key in value]

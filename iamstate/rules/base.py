@@ -21,11 +21,14 @@ Targets (base classes), and what ``check`` receives:
 - :class:`TrustPolicyRule` / :class:`TrustStatementRule`: each role's trust
   policy, whole or one statement at a time.
 - :class:`EntityRule`: each declared entity of the rule's ``kinds``.
+- :class:`TemporaryGrantRule`: each temporary grant the configuration declares
+  (``expires_at``), expired ones included.
 - :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
   caller's ARN, the planned changes as a whole, or one change at a time.
 - :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
-  :class:`AccountRule`: drift's live audit (:class:`~iamstate.audit.AuditInput`):
-  the root user, each live user's report row, each SAML provider, or the account.
+  :class:`AccountRule`, :class:`LiveGrantRule`: drift's live audit
+  (:class:`~iamstate.audit.AuditInput`): the root user, each live user's report row,
+  each SAML provider, the account, or each temporary grant of the configuration.
 
 Every target but the live ones takes a :class:`RuleInput`.
 """
@@ -61,6 +64,7 @@ from iamstate.model import (
 )
 from iamstate.plan import Change, Finding, Severity
 from iamstate.rules.statements import Statement, labelled
+from iamstate.temporary import Grant
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
@@ -109,7 +113,7 @@ def named(address: Address | str) -> str:
     """How messages name an entity, in the loader's words: ``policy 'reports-read'``."""
     if isinstance(address, str):
         address = Address.parse(address)
-    return f"{address.kind.value.replace('_', ' ')} '{address.name}'"
+    return address.label
 
 
 @dataclass(frozen=True)
@@ -352,6 +356,20 @@ class EntityRule(ConfigRule):
                 yield walk.subject(address, name), self.check(resource, walk.data)
 
 
+class TemporaryGrantRule(ConfigRule):
+    """Target: each temporary grant the configuration declares, expired ones included. Subject:
+    ``user 'alice' membership of group 'x'``, at the grant's ``expires_at``."""
+
+    @abstractmethod
+    def check(self, grant: Grant, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        for grant in walk.config.temporary:
+            location = str(grant.location) if grant.location else walk.location(grant.address)
+            subject = Subject(str(grant.address), grant.subject, location)
+            yield subject, self.check(grant, walk.data)
+
+
 class CallerRule(ConfigRule):
     """Target, at plan time: the caller's ARN. Subject: ``the caller ARN``, address ``account``."""
 
@@ -456,6 +474,18 @@ class SamlProviderRule(LiveRule):
     def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
         for provider in inp.saml_providers:
             yield Subject(str(Address(SAML_PROVIDER, provider.name))), self.check(provider, inp)
+
+
+class LiveGrantRule(LiveRule):
+    """Target: each temporary grant the configuration declares, with the live account that may
+    still hold it; findings at the entity that holds it."""
+
+    @abstractmethod
+    def check(self, grant: Grant, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        for grant in inp.temporary:
+            yield Subject(str(grant.address)), self.check(grant, inp)
 
 
 class UserRule(LiveRule):
