@@ -19,6 +19,7 @@ from iamstate import __version__, logs
 from iamstate.apply import ProgressEvent
 from iamstate.commands import apply as apply_cmd
 from iamstate.commands import drift as drift_cmd
+from iamstate.commands import grant as grant_cmd
 from iamstate.commands import import_ as import_cmd
 from iamstate.commands import permissions as permissions_cmd
 from iamstate.commands import plan as plan_cmd
@@ -374,6 +375,29 @@ def permissions(
 ) -> None:
     """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
     _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
+
+
+@app.command()
+def grant(
+    address: Annotated[str, typer.Argument(help="The user to grant to, as user.NAME.")],
+    group: Annotated[str, typer.Argument(help="The declared group the user joins for a while.")],
+    duration: Annotated[
+        str,
+        typer.Option(
+            "--for", help="How long: 4h, 90m, 2d, 1w or 1h30m; expires_at is now plus this, in UTC."
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (an incident, a ticket); written as the grant's reason.")
+    ],
+    path: PathArg = ".",
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Add a temporary group membership to the YAML (no AWS) and print the diff, for review."""
+    _setup(log_format, verbose, no_color)
+    _finish(lambda: grant_cmd.grant(address, group, duration, reason, path))
 
 
 def _confirm() -> bool:

@@ -36,6 +36,8 @@ EXPIRY_OPERATOR = "DateLessThan"
 """The condition that makes AWS stop honouring a statement at its ``expires_at``."""
 
 TIMESTAMP_EXAMPLE = "2026-12-05T18:00:00Z"
+REASON_HINT = 'say why it is granted, for reviewers: reason: "INC-4411 on-call"'
+"""What to do about an ``expires_at`` without a ``reason``."""
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")

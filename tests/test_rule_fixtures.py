@@ -14,6 +14,9 @@ three cases each; adding a rule means adding its folder. A case is one of:
 
 A case fires when the rule reports an unwaived finding (of any severity); a quiet
 case has no unwaived error of the rule, and no finding at all of a warning rule.
+
+Every case is evaluated as of one time, as a command evaluates it: the ``now`` of
+its ``live.json``, else :data:`FIXTURE_NOW` (what ``--at`` would say).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from iamstate.rules import LIVE_RULES, RULES, RuleInput, live_findings, run_rule
 from iamstate.statefile import live_from_json
 
 FIXTURES = Path(__file__).parent / "rules"
+FIXTURE_NOW = datetime.fromisoformat("2026-06-01T12:00:00+00:00")
+"""The time cases without a ``now`` of their own are evaluated at."""
 SIDES = ("fires", "quiet")
 MIN_CASES = 3
 
@@ -56,13 +61,14 @@ def _change(doc: dict[str, str]) -> Change:
 def run_config_case(case: Path) -> list[Finding]:
     """The findings of validate (a YAML file) or of plan (a folder with live.json) for a case."""
     folder, name = (case, "config.yaml") if case.is_dir() else (case.parent, case.name)
+    doc = json.loads((case / "live.json").read_text()) if case.is_dir() else {}
+    now = datetime.fromisoformat(doc["now"]) if "now" in doc else FIXTURE_NOW
     # Relative paths keep locations the same on every checkout.
     with contextlib.chdir(folder):
-        loaded = load_config(name)
+        loaded = load_config(name, now=now)
     config = loaded.config
     if not case.is_dir():
         return run_rules(RuleInput(config, loaded=loaded.findings), live=False)
-    doc = json.loads((case / "live.json").read_text())
     live = live_from_json(doc)
     if "changes" in doc:
         changes = tuple(_change(c) for c in doc["changes"])
@@ -73,16 +79,17 @@ def run_config_case(case: Path) -> list[Finding]:
 
 def run_live_case(case: Path) -> tuple[LiveFinding, ...]:
     """The live findings drift reports for a case folder."""
-    with contextlib.chdir(case):
-        config = load_config("config.yaml").config
     doc = json.loads((case / "live.json").read_text())
+    now = datetime.fromisoformat(doc["now"])
+    with contextlib.chdir(case):
+        config = load_config("config.yaml", now=now).config
     report = case / "credential_report.csv"
     inp = audit_input(
         config,
         live_from_json(doc),
         parse_credential_report(report.read_text()) if report.exists() else (),
         doc.get("account_summary", {}),
-        now=datetime.fromisoformat(doc["now"]),
+        now=now,
         mfa_users=frozenset(doc.get("virtual_mfa", {}).get("users", [])),
         root_virtual_mfa=bool(doc.get("virtual_mfa", {}).get("root", False)),
     )

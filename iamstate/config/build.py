@@ -39,6 +39,7 @@ from iamstate.model import (
     State,
 )
 from iamstate.temporary import (
+    REASON_HINT,
     TIMESTAMP_EXAMPLE,
     Grant,
     GrantKind,
@@ -368,7 +369,7 @@ class Builder:
             self.error(
                 f"{what} has expires_at but no reason",
                 d.file.key_at((*path, "expires_at")),
-                'say why the grant exists, for reviewers: reason: "INC-4411 on-call"',
+                REASON_HINT,
             )
             return True
         if not _is_real_grant_reason(reason):

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from iamstate.config.where import describe_value, did_you_mean, entity_at, quoted_list, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
+from iamstate.temporary import REASON_HINT
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -124,11 +125,7 @@ def _diagnose(file: YamlFile, path: YamlPath, error: ValidationError) -> Iterato
     if validator == "dependentRequired":
         for key, needed in rule.items():
             for missing in [n for n in needed if key in value and n not in value]:
-                hint = (
-                    'say why it is granted, for reviewers: reason: "INC-4411 on-call"'
-                    if key == "expires_at"
-                    else ""
-                )
+                hint = REASON_HINT if key == "expires_at" else ""
                 yield Diagnostic(f"{what} has {key} but no {missing}", file.key_at((*path, key)), hint)
         return
 
