@@ -695,3 +695,69 @@ def test_grant_renews_a_temporary_membership_and_writes_nothing_that_would_not_v
         assert result.returncode == 1, (address, group, result.stdout, result.stderr)
         assert result.stdout == "" and "nothing was written" in result.stderr.lower()
         assert (folder / "users.yaml").read_bytes() == written
+
+
+def test_statements_of_a_document_file_expire_too(strict_iam: StrictIam, tmp_path: Path) -> None:
+    (tmp_path / "debug.json").write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "logs:GetLogEvents",
+                        "Resource": "*",
+                        "expires_at": "2026-12-02T00:00:00Z",
+                        "reason": "INC-1 logs",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "logs:FilterLogEvents",
+                        "Resource": "*",
+                        "expires_at": "2026-12-03T00:00:00Z",
+                        "reason": "INC-2 logs",
+                    },
+                ],
+            }
+        )
+    )
+    write(tmp_path, "policies:\n  - name: debug\n    document_file: debug.json\n")
+    result = run_cli(
+        strict_iam, tmp_path, "validate", "iam.yaml", "--no-color", "--at", "2026-12-01T00:00:00Z"
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("Warning")]
+    assert warnings == [
+        "Warning: [expiring-soon] policy.debug: policy 'debug' statement 1 expires in 1d, "
+        "at 2026-12-02T00:00:00Z (INC-1 logs)",
+        "Warning: [expiring-soon] policy.debug: policy 'debug' statement 2 expires in 2d, "
+        "at 2026-12-03T00:00:00Z (INC-2 logs)",
+    ]
+    assert result.stdout.count("  at: iam.yaml:3:20") == 2
+
+
+def test_a_statement_cannot_have_expires_at_and_its_own_current_time_bound(
+    strict_iam: StrictIam, tmp_path: Path
+) -> None:
+    write(
+        tmp_path,
+        """
+        policies:
+          - name: p
+            document:
+              Version: "2012-10-17"
+              Statement:
+                - Effect: Allow
+                  Action: s3:ListAllMyBuckets
+                  Resource: "*"
+                  Condition: {DateLessThan: {aws:CurrentTime: "2027-01-01T00:00:00Z"}}
+                  expires_at: 2026-12-05T18:00:00Z
+                  reason: INC-4411 on-call
+        """,
+    )
+    result = run_cli(strict_iam, tmp_path, "validate", "iam.yaml")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "iam.yaml:11:23: error: policy 'p' document.Statement[0] (statement 1) has expires_at and its own "
+        "DateLessThan on aws:CurrentTime (keep one of the two)"
+    ]

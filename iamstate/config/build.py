@@ -400,11 +400,11 @@ class Builder:
         """True for a declaration of an entity that must not exist: ``absent: true``, or expired."""
         return is_absent(d) or (not self.is_broken(d) and not self.entry_holds(d))
 
-    def expiring_statements(self, d: Declared, key: str, document: Json, *, inline: bool) -> Json:
-        """``document`` (declared at ``key`` of ``d``) with every statement's ``expires_at`` and
-        ``reason`` taken out and turned into ``DateLessThan aws:CurrentTime``, which AWS
-        enforces; the grants are recorded. ``inline``: the document is written in the YAML
-        itself (else it comes from a file, and problems point at ``key``)."""
+    def expiring_statements(self, d: Declared, key: str, document: Json) -> Json:
+        """``document`` (declared at ``key`` of ``d``, or read from the file it names) with every
+        statement's ``expires_at`` and ``reason`` taken out and turned into ``DateLessThan
+        aws:CurrentTime``, which AWS enforces; the grants are recorded. Problems in a
+        document read from a file point at ``key``."""
         if not isinstance(document, Mapping) or "Statement" not in document:
             return document
         statements = document["Statement"]
@@ -418,13 +418,11 @@ class Builder:
                 out.append(statement)
                 continue
             steps: YamlPath = (key, "Statement") if single else (key, "Statement", index)
-            steps = steps if inline else (key,)
             label = policy.statement_label(index + 1, statement)
             self.holds(d, steps, statement, GrantKind.STATEMENT, label)
             kept = {k: v for k, v in statement.items() if k not in ("expires_at", "reason")}
-            written = statement.get("expires_at")
             if (d.file.name, (*d.path, *steps)) in self.grants:
-                expiring = with_expiry(kept, str(written))
+                expiring = with_expiry(kept, str(statement["expires_at"]))
                 if expiring is None:
                     self.error(
                         f"{d.what(*steps)} ({label}) has expires_at and its own DateLessThan on "

@@ -410,12 +410,8 @@ class PolicyKind(KindSpec[ManagedPolicy]):
             document = builder.read_document_file(d, "document_file")
             if document is None:
                 return
-        substituted = builder.expiring_statements(
-            d,
-            "document" if "document" in d.data else "document_file",
-            builder.substitute(document),
-            inline="document" in d.data,
-        )
+        key = "document" if "document" in d.data else "document_file"
+        substituted = builder.expiring_statements(d, key, builder.substitute(document))
         path = str(d.data.get("path", "/"))
         builder.register(
             d,

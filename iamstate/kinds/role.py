@@ -417,7 +417,7 @@ class RoleKind(KindSpec[Role]):
         if "trust" in d.data:
             document = d.data["trust"]
             builder.check_strings(document, d, "trust")
-            return builder.expiring_statements(d, "trust", builder.substitute(document), inline=True)
+            return builder.expiring_statements(d, "trust", builder.substitute(document))
         trusted: dict[str, Any] = d.data["trusted"]
         self._trust_grants(d, builder, trusted)
         for modifier in ("require_mfa", "external_id"):

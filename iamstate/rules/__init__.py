@@ -29,6 +29,7 @@ from iamstate.rules.base import (
     CallerRule,
     ConfigRule,
     Found,
+    LiveGrantRule,
     LiveRule,
     Rule,
     RuleInput,
@@ -81,7 +82,9 @@ RULES: dict[str, ConfigRule] = {r.id: r for r in _ALL if isinstance(r, ConfigRul
 LIVE_RULES: dict[str, LiveRule] = {r.id: r for r in _ALL if isinstance(r, LiveRule)}
 """The rules of drift's live audit, by id, in catalogue order."""
 CHECKS: dict[str, Callable[..., Found]] = {
-    r.id: r.check for r in LIVE_RULES.values() if isinstance(r, (AccountRule, UserRule, SamlProviderRule))
+    r.id: r.check
+    for r in LIVE_RULES.values()
+    if isinstance(r, (AccountRule, UserRule, SamlProviderRule, LiveGrantRule))
 }
 """The check behind each live rule."""
 
