@@ -39,6 +39,7 @@ TIMESTAMP_EXAMPLE = "2026-12-05T18:00:00Z"
 REASON_HINT = 'say why it is granted, for reviewers: reason: "INC-4411 on-call"'
 """What to do about an ``expires_at`` without a ``reason``."""
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -69,10 +70,10 @@ def parse_instant(text: str) -> datetime | None:
     A date alone or a time without an offset is None: it would mean another
     instant on every machine.
     """
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", text):
+    if _INSTANT.fullmatch(text) is None:
         return None
     try:
-        parsed = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.upper())
     except ValueError:
         return None
     return parsed.astimezone(UTC)

@@ -132,6 +132,15 @@ def test_a_break_glass_membership_applies_holds_and_is_removed_after_its_expiry(
         strict_iam, tmp_path, "drift", "iam.yaml", "--format", "markdown", "--at", later
     ).stdout
     assert "> - **high** `expired-access-live` `user.alice`" in markdown
+    assert "| `user.alice` | membership of group 'prod-breakglass' |" in markdown
+
+    # An hour before, drift lists it as coming due (a warning of its plan), and nothing as expired.
+    before = at(expires - timedelta(hours=1))
+    soon = json.loads(
+        run_cli(strict_iam, tmp_path, "drift", "iam.yaml", "--format", "json", "--at", before).stdout
+    )
+    assert [f["rule"] for f in soon["plan"]["findings"]] == ["expiring-soon"]
+    assert [f for f in soon["live_findings"] if f["rule"] == EXPIRED] == []
 
 
 def test_an_expired_membership_put_back_by_hand_is_drift_until_apply_removes_it(

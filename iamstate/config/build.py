@@ -244,7 +244,7 @@ class Builder:
         self.resources[d.address] = resource
         self.sources[d.address] = where or d.at(spec(d.kind).name_key)
         if isinstance(d.data, Mapping):
-            self._exceptions(d.address, d.file, d.path, d.data)
+            self._exceptions(d)
             self._review(d)
 
     def add(self, address: Address, resource: Resource, where: SourceLocation) -> None:
@@ -527,26 +527,25 @@ class Builder:
                     found[key] = (file, value)
         return found
 
-    def _exceptions(self, address: Address, file: YamlFile, path: YamlPath, data: Mapping[str, Any]) -> None:
-        waivers = data.get("exceptions")
+    def _exceptions(self, d: Declared) -> None:
+        waivers = d.data.get("exceptions")
         if not isinstance(waivers, dict) or not waivers:
             return
-        d = Declared(file, path, data, address.kind, address.name)
         kept: dict[str, str] = {}
         for rule, waiver in waivers.items():
-            reason = waiver.get("reason") if isinstance(waiver, Mapping) else waiver
+            # A waiver is a reason, or {reason, expires_at}.
+            temporary = isinstance(waiver, Mapping)
+            reason = waiver.get("reason") if temporary else waiver
             if not _is_real_reason(str(reason)):
-                steps: YamlPath = ("exceptions", rule, "reason") if isinstance(waiver, Mapping) else ()
                 self.error(
-                    f"{subject(file, (*path, 'exceptions', rule))}: {str(reason)!r} does not say why "
-                    f"the rule is waived",
-                    file.at((*path, "exceptions", rule, *steps[2:])),
+                    f"{d.what('exceptions', rule)}: {str(reason)!r} does not say why the rule is waived",
+                    d.at("exceptions", rule, "reason") if temporary else d.at("exceptions", rule),
                     'write a reason a reviewer can check, e.g. "Break-glass role, approved in SEC-42"',
                 )
             # An expired waiver stops waiving: the finding comes back as it was.
             if self.holds(d, ("exceptions", rule), waiver, GrantKind.WAIVER, str(rule)):
                 kept[str(rule)] = str(reason)
-        self.exceptions[address] = kept
+        self.exceptions[d.address] = kept
 
     def _review(self, d: Declared) -> None:
         """Record a declaration's ``review_by`` (the schema checked its shape)."""
