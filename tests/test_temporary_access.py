@@ -770,3 +770,27 @@ def test_a_statement_cannot_have_expires_at_and_its_own_current_time_bound(
         "iam.yaml:11:23: error: policy 'p' document.Statement[0] (statement 1) has expires_at and its own "
         "DateLessThan on aws:CurrentTime (keep one of the two)"
     ]
+
+
+def test_grant_keeps_windows_line_endings(strict_iam: StrictIam, tmp_path: Path) -> None:
+    folder = _grant_folder(tmp_path)
+    original = b"users:\r\n  - name: alice\r\n    groups: [developers]  # devs\r\n"
+    (folder / "users.yaml").write_bytes(original)
+    result = run_cli(
+        strict_iam,
+        tmp_path,
+        "grant",
+        "user.alice",
+        "prod-breakglass",
+        "--for",
+        "30m",
+        "--reason",
+        "INC-8",
+        "iam",
+    )
+    assert result.returncode == 0, result.stderr
+    expires = at(_granted(result.stdout))
+    item = f'{{group: prod-breakglass, expires_at: "{expires}", reason: "INC-8"}}'
+    assert (folder / "users.yaml").read_bytes() == original.replace(
+        b"[developers]", f"[developers, {item}]".encode()
+    )
