@@ -591,10 +591,7 @@ class Builder:
 
 def _is_real_reason(reason: str) -> bool:
     text = reason.strip()
-    squashed = text.lower().strip(" .!?:;,")
-    if squashed in _PLACEHOLDER_REASONS or squashed.startswith(("todo", "tbd", "fixme")):
-        return False
-    return len(text) >= _MIN_REASON_CHARS and len(text.split()) >= 2
+    return _is_real_grant_reason(text) and len(text) >= _MIN_REASON_CHARS and len(text.split()) >= 2
 
 
 def _is_real_grant_reason(reason: str) -> bool:
