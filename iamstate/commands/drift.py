@@ -61,6 +61,7 @@ def drift(
         now=now,
         mfa_users=assignments.users,
         root_virtual_mfa=assignments.root,
+        unmanaged=the_plan.unmanaged,
     )
     result = DriftReport(the_plan, live_findings(inp), threshold, report.generated_time)
     doc = result.to_json()

@@ -34,6 +34,7 @@ from iamstate.rules.base import (
     Rule,
     RuleInput,
     SamlProviderRule,
+    UnmanagedEntityRule,
     UserRule,
 )
 
@@ -84,7 +85,7 @@ LIVE_RULES: dict[str, LiveRule] = {r.id: r for r in _ALL if isinstance(r, LiveRu
 CHECKS: dict[str, Callable[..., Found]] = {
     r.id: r.check
     for r in LIVE_RULES.values()
-    if isinstance(r, (AccountRule, UserRule, SamlProviderRule, LiveGrantRule))
+    if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule, LiveGrantRule))
 }
 """The check behind each live rule."""
 

@@ -17,7 +17,7 @@ from iamstate.temporary import Grant, duration_text
 class ExpiredAccessLive(LiveGrantRule):
     id = "expired-access-live"
     level = Level.HIGH
-    order = 690
+    order = 695
     summary = "a membership, attachment, user or role whose `expires_at` has passed is still in live IAM"
     remedy = (
         "apply the configuration to remove it (the plan does); if it was put back by hand, find out who "
