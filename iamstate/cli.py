@@ -379,8 +379,19 @@ def permissions(
 
 @app.command()
 def grant(
-    address: Annotated[str, typer.Argument(help="The user to grant to, as user.NAME.")],
-    group: Annotated[str, typer.Argument(help="The declared group the user joins for a while.")],
+    address: Annotated[
+        str,
+        typer.Argument(
+            help="Who is granted: the user, as user.NAME (with --policy also group.NAME or role.NAME)."
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="GROUP",
+            help="The declared group the user joins for a while (with --policy: the policy to attach).",
+        ),
+    ],
     duration: Annotated[
         str,
         typer.Option(
@@ -391,13 +402,21 @@ def grant(
         str, typer.Option("--reason", help="Why (an incident, a ticket); written as the grant's reason.")
     ],
     path: PathArg = ".",
+    policy: Annotated[
+        bool,
+        typer.Option(
+            "--policy",
+            help="Attach GROUP as a policy (a name or ARN, as policies: takes it) to the user, group or "
+            "role at ADDRESS for a while, instead of a group membership.",
+        ),
+    ] = False,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Add a temporary group membership to the YAML (no AWS) and print the diff, for review."""
+    """Add a temporary group membership or policy attachment to the YAML (no AWS) and print the diff, for review."""
     _setup(log_format, verbose, no_color)
-    _finish(lambda: grant_cmd.grant(address, group, duration, reason, path))
+    _finish(lambda: grant_cmd.grant(address, target, duration, reason, path, policy=policy))
 
 
 def _confirm() -> bool:

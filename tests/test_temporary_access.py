@@ -706,6 +706,47 @@ def test_grant_renews_a_temporary_membership_and_writes_nothing_that_would_not_v
         assert (folder / "users.yaml").read_bytes() == written
 
 
+def test_grant_policy_attaches_to_a_role_for_a_while(strict_iam: StrictIam, tmp_path: Path) -> None:
+    roles = (
+        "# Roles of the incident process.\n"
+        "roles:\n"
+        "  - name: incident-responder   # paged\n"
+        f'    trusted: {{accounts: ["{ACCOUNT}"], require_mfa: true}}\n'
+        "    policies:\n"
+        "      - arn:aws:iam::aws:policy/ReadOnlyAccess  # always\n"
+    )
+    (tmp_path / "iam.yaml").write_text(f'account: {{id: "{ACCOUNT}"}}\n' + roles)
+    view = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+    args = ("grant", "role.incident-responder", view, "--policy", "--for", "2h", "--reason", "INC-77 triage")
+    result = run_cli(strict_iam, tmp_path, *args, "iam.yaml")
+    assert result.returncode == 0, result.stderr
+    expires = _granted(result.stdout)
+    line = f'      - {{policy: "{view}", expires_at: "{at(expires)}", reason: "INC-77 triage"}}\n'
+    assert (tmp_path / "iam.yaml").read_text() == f'account: {{id: "{ACCOUNT}"}}\n' + roles + line
+    assert f"policy '{view}' is attached to role 'incident-responder' until {at(expires)}" in result.stderr
+
+    assert run_cli(strict_iam, tmp_path, "apply", "iam.yaml", "--auto-approve").returncode == 0
+    attached = strict_iam.client("iam").list_attached_role_policies(RoleName="incident-responder")
+    assert {p["PolicyArn"] for p in attached["AttachedPolicies"]} == {
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        view,
+    }
+    code, doc = plan_json(strict_iam, tmp_path, "--at", at(expires))
+    assert code == 2
+    assert calls(doc) == [("DetachRolePolicy", {"RoleName": "incident-responder", "PolicyArn": view})]
+
+    # Without --policy the target is a group, and a role holds none; a lasting attachment
+    # cannot be made temporary by it.
+    written = (tmp_path / "iam.yaml").read_bytes()
+    for refused in (
+        ("grant", "role.incident-responder", "ops"),
+        ("grant", "role.incident-responder", "arn:aws:iam::aws:policy/ReadOnlyAccess", "--policy"),
+    ):
+        result = run_cli(strict_iam, tmp_path, *refused, "--for", "1h", "--reason", "INC-79 x", "iam.yaml")
+        assert result.returncode != 0 and "nothing was written" in result.stderr.lower(), result.stderr
+        assert (tmp_path / "iam.yaml").read_bytes() == written
+
+
 def test_statements_of_a_document_file_expire_too(strict_iam: StrictIam, tmp_path: Path) -> None:
     (tmp_path / "debug.json").write_text(
         json.dumps(

@@ -1,8 +1,9 @@
 """Edits of a configuration file's text that keep the rest of it byte for byte (pure).
 
-``iamstate grant`` adds a temporary membership to the file that declares a user. The
-new text is inserted where PyYAML's nodes say the user's ``groups:`` (or the user's
-entry) is written, never by dumping YAML again, so comments, key order, quoting and
+``iamstate grant`` adds a temporary membership to the file that declares a user, or a
+temporary policy attachment to the file that declares a user, group or role. The new
+text is inserted where PyYAML's nodes say the entry's ``groups:`` or ``policies:`` (or
+the entry) is written, never by dumping YAML again, so comments, key order, quoting and
 line endings stay as they were.
 """
 
@@ -16,79 +17,84 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+=.@-]*")
 _NULL_TAG = "tag:yaml.org,2002:null"
+ITEM_KEYS = {"groups": "group", "policies": "policy"}
+"""The key that names what a temporary item of each list grants."""
 
 
 class EditError(Exception):
     """The text cannot be edited as asked; the message says why, and where."""
 
 
-def membership_item(group: str, expires_at: str, reason: str) -> str:
-    """``{group: NAME, expires_at: "T", reason: "TEXT"}``: a temporary membership as flow YAML."""
-    return f'{{group: {_scalar(group)}, expires_at: "{expires_at}", reason: {json.dumps(reason, ensure_ascii=False)}}}'
+def grant_item(key: str, target: str, expires_at: str, reason: str) -> str:
+    """``{group: NAME, expires_at: "T", reason: "TEXT"}`` (``key`` is ``group`` or ``policy``): a
+    temporary grant as flow YAML."""
+    quoted = json.dumps(reason, ensure_ascii=False)
+    return f'{{{key}: {_scalar(target)}, expires_at: "{expires_at}", reason: {quoted}}}'
 
 
-def add_membership(text: str, file: str, user: str, item: str, group: str) -> str:
-    """``text`` with ``item`` (see :func:`membership_item`) added to the ``groups:`` of the user
-    named ``user``; a temporary membership of the same group is replaced by it.
+def add_grant(text: str, file: str, section: str, name: str, key: str, item: str, target: str) -> str:
+    """``text`` with ``item`` (see :func:`grant_item`) added to the list ``key`` (``groups`` or
+    ``policies``) of the entry named ``name`` under ``section`` (``users``, ``groups``,
+    ``roles``); a temporary grant of the same ``target`` is replaced by it.
 
-    Raises EditError when the file does not declare the user, when the user already
-    belongs to the group for good, or when its entry has a shape this edit does not
-    handle (say which, and where, so that it can be edited by hand).
+    Raises EditError when the file does not declare the entry, when the entry already
+    holds ``target`` for good, or when its entry has a shape this edit does not handle
+    (say which, and where, so that it can be edited by hand).
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         raise EditError(f"{file}: cannot read it as YAML: {error}") from None
-    entry = _user_entry(root, user)
+    holder = f"{section.removesuffix('s')} '{name}'"
+    entry = _entry(root, section, name)
     if entry is None:
-        raise EditError(f"{file}: declares no user '{user}' under users:")
+        raise EditError(f"{file}: declares no {holder} under {section}:")
     newline = "\r\n" if "\r\n" in text else "\n"
-    groups = _value(entry, "groups")
-    if groups is None:
-        return _add_key(text, entry, f"groups: [{item}]", newline)
-    if isinstance(groups, ScalarNode) and groups.tag == _NULL_TAG:
-        key = next(k for k, _ in entry.value if isinstance(k, ScalarNode) and k.value == "groups")
-        colon = text.index(":", key.end_mark.index)
-        if groups.value:  # `groups: ~` or `groups: null`
-            return _splice(text, groups.start_mark.index, groups.end_mark.index, f"[{item}]")
+    listed = _value(entry, key)
+    if listed is None:
+        return _add_key(text, entry, f"{key}: [{item}]", newline)
+    if isinstance(listed, ScalarNode) and listed.tag == _NULL_TAG:
+        key_node = next(k for k, _ in entry.value if isinstance(k, ScalarNode) and k.value == key)
+        colon = text.index(":", key_node.end_mark.index)
+        if listed.value:  # `groups: ~` or `groups: null`
+            return _splice(text, listed.start_mark.index, listed.end_mark.index, f"[{item}]")
         return _splice(text, colon + 1, colon + 1, f" [{item}]")
-    if not isinstance(groups, SequenceNode):
-        raise EditError(f"{_at(file, groups)}: groups of user '{user}' is not a list; edit it by hand")
-    for member in groups.value:
-        name = _member_name(member)
-        if name is None or name.lower() != group.lower():
+    if not isinstance(listed, SequenceNode):
+        raise EditError(f"{_at(file, listed)}: {key} of {holder} is not a list; edit it by hand")
+    item_key = ITEM_KEYS[key]
+    for member in listed.value:
+        held = _member_name(member, item_key)
+        if held is None or held.lower() != target.lower():
             continue
         if isinstance(member, ScalarNode):
             raise EditError(
-                f"{_at(file, member)}: user '{user}' is already a member of group '{name}', without an "
-                "expiry; remove that membership first to make it temporary"
+                f"{_at(file, member)}: {holder} already has {item_key} '{held}', without an "
+                f"expiry; remove that entry of {key} first to make it temporary"
             )
         return _splice(text, member.start_mark.index, _end(member), item)
-    if groups.flow_style:
-        if not groups.value:
-            opening = groups.start_mark.index + 1
+    if listed.flow_style:
+        if not listed.value:
+            opening = listed.start_mark.index + 1
             return _splice(text, opening, opening, item)
-        last_end = _end(groups.value[-1])
+        last_end = _end(listed.value[-1])
         return _splice(text, last_end, last_end, f", {item}")
-    if not groups.value:
-        raise EditError(
-            f"{_at(file, groups)}: groups of user '{user}' is an empty block list; edit it by hand"
-        )
-    last = groups.value[-1]
+    if not listed.value:
+        raise EditError(f"{_at(file, listed)}: {key} of {holder} is an empty block list; edit it by hand")
+    last = listed.value[-1]
     line_start = text.rfind("\n", 0, last.start_mark.index) + 1
     dash = text[line_start : last.start_mark.index].rstrip().rfind("-")
     if dash < 0:
-        raise EditError(f"{_at(file, last)}: cannot tell how groups of user '{user}' are indented")
+        raise EditError(f"{_at(file, last)}: cannot tell how {key} of {holder} are indented")
     return _insert_line(text, _end(last), " " * dash + f"- {item}", newline)
 
 
-def _user_entry(root: Node | None, user: str) -> MappingNode | None:
-    users = _value(root, "users") if isinstance(root, MappingNode) else None
-    if not isinstance(users, SequenceNode):
+def _entry(root: Node | None, section: str, name: str) -> MappingNode | None:
+    entries = _value(root, section) if isinstance(root, MappingNode) else None
+    if not isinstance(entries, SequenceNode):
         return None
-    for entry in users.value:
-        name = _value(entry, "name")
-        if isinstance(entry, MappingNode) and isinstance(name, ScalarNode) and name.value == user:
+    for entry in entries.value:
+        found = _value(entry, "name")
+        if isinstance(entry, MappingNode) and isinstance(found, ScalarNode) and found.value == name:
             return entry
     return None
 
@@ -102,10 +108,10 @@ def _value(node: Node | None, key: str) -> Node | None:
     return None
 
 
-def _member_name(member: Node) -> str | None:
+def _member_name(member: Node, key: str) -> str | None:
     if isinstance(member, ScalarNode):
         return str(member.value)
-    found = _value(member, "group")
+    found = _value(member, key)
     return str(found.value) if isinstance(found, ScalarNode) else None
 
 
