@@ -19,6 +19,7 @@ from iamstate import __version__, logs
 from iamstate.apply import ProgressEvent
 from iamstate.commands import apply as apply_cmd
 from iamstate.commands import drift as drift_cmd
+from iamstate.commands import explain as explain_cmd
 from iamstate.commands import grant as grant_cmd
 from iamstate.commands import import_ as import_cmd
 from iamstate.commands import permissions as permissions_cmd
@@ -345,6 +346,42 @@ def drift(
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
+
+
+class ExplainFormat(StrEnum):
+    """Output formats of ``explain``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+@aws_command(formats=ExplainFormat)
+def explain(
+    aws: AwsOptions,
+    output: OutputOptions,
+    address: Annotated[
+        str, typer.Argument(help="The principal: user.NAME, group.NAME or role.NAME.", show_default=False)
+    ],
+    path: PathArg = ".",
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Explain the configuration as declared, without AWS (AWS-managed policies from the built-in table).",
+        ),
+    ] = False,
+    desired: Annotated[
+        bool,
+        typer.Option(
+            "--desired", help="Explain the principal as apply would leave it, not as it is live (reads AWS)."
+        ),
+    ] = False,
+) -> None:
+    """What one user, group or role can do: access by service and level, escalation paths, exposures, and the policies behind each."""
+    _finish(
+        lambda: explain_cmd.explain(address, path, aws, output, offline=offline, desired=desired), output.out
+    )
 
 
 class ForCommand(StrEnum):

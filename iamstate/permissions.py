@@ -9,7 +9,8 @@ configuration into a policy document:
   report, the account password policy) are granted on ``*``, as IAM requires;
 - everything else is granted on the ARNs under ``scope.paths`` only; ``iam:PassRole``, which
   AddRoleToInstanceProfile needs, only on the declared roles that an instance
-  profile holds;
+  profile holds; ``iam:GetPolicy`` and ``iam:GetPolicyVersion``, which read the
+  documents of the AWS-managed policies for the analysis, on ``arn:${partition}:iam::aws:policy/*``;
 - writes on what iamstate tags (policies, roles, users, instance profiles) carry
   the stack tag as a condition, where the action catalogue says IAM evaluates it
   for that action: creates require ``aws:RequestTag/iamstate:stack`` to be this
@@ -90,6 +91,8 @@ class Grant:
     """The request itself carries the stack tag (creates of taggable entities)."""
     declared_roles: bool = False
     """Granted only on the declared roles held by instance profiles (``iam:PassRole``)."""
+    aws_managed: bool = False
+    """Granted on the AWS-managed policies (``arn:${partition}:iam::aws:policy/*``)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,13 @@ OPERATIONS: dict[str, Operation] = {
     **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
     **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
     **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
+    # The documents of the AWS-managed policies attached, for the analysis — iamstate.aws.managed.
+    **{
+        operation: Operation(
+            (Grant(f"iam:{operation}", "policy", "PolicyArn", aws_managed=True),), EVERY_COMMAND
+        )
+        for operation in ("GetPolicy", "GetPolicyVersion")
+    },
     # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
     **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),
     **_on(
@@ -290,6 +300,8 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
         return [_arn(MFA, "/*")]
     if grant.resource in UNPATHED_TYPES:
         return [_arn(grant.resource, "/*")]
+    if grant.aws_managed:
+        return ["arn:${partition}:iam::aws:policy/*"]
     if grant.declared_roles:
         held = {
             r.lower() for p in config.state.of_kind(Kind.INSTANCE_PROFILE) for r in getattr(p, "roles", ())
@@ -302,10 +314,14 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
     return [_arn(grant.resource, f"{prefix}*") for prefix in path_prefixes(config.scope.paths)]
 
 
-def _sid(resource_type: str, *, read: bool, condition: Mapping[str, Json] | None, passes: bool) -> str:
+def _sid(
+    resource_type: str, *, read: bool, condition: Mapping[str, Json] | None, passes: bool, aws_managed: bool
+) -> str:
     plural = PLURALS[resource_type]
     if passes:
         return "PassRolesToInstanceProfiles"
+    if aws_managed:
+        return "ReadAwsManagedPolicies"
     if read:
         return f"Read{plural}"
     if condition is not None and "StringEquals" in condition:
@@ -321,7 +337,7 @@ def least_policy(config: DesiredConfig, command: str) -> dict[str, Json]:
     Statements are grouped by resource type and condition, reads first; actions are
     sorted, so the document is stable for review and for comparison with a file.
     """
-    groups: dict[tuple[bool, int, str, bool], tuple[list[str], dict[str, Json] | None, list[str]]] = {}
+    groups: dict[tuple[bool, int, str, bool, bool], tuple[list[str], dict[str, Json] | None, list[str]]] = {}
     for name in operations_for(command, config):
         for grant in OPERATIONS[name].grants:
             arns = resources(grant, config)
@@ -334,16 +350,24 @@ def least_policy(config: DesiredConfig, command: str) -> dict[str, Json]:
                 TYPE_ORDER.index(grant.resource),
                 json.dumps(condition, sort_keys=True),
                 grant.declared_roles,
+                grant.aws_managed,
             )
             actions, _, _ = groups.setdefault(key, ([], condition, arns))
             if grant.action not in actions:
                 actions.append(grant.action)
     statements: list[Json] = []
     for key in sorted(groups):
-        write, type_index, _, passes = key
+        write, type_index, _, passes, aws_managed = key
         actions, condition, arns = groups[key]
+        sid = _sid(
+            TYPE_ORDER[type_index],
+            read=not write,
+            condition=condition,
+            passes=passes,
+            aws_managed=aws_managed,
+        )
         statement: dict[str, Json] = {
-            "Sid": _sid(TYPE_ORDER[type_index], read=not write, condition=condition, passes=passes),
+            "Sid": sid,
             "Effect": "Allow",
             "Action": sorted(actions, key=str.lower),
             "Resource": arns[0] if len(arns) == 1 else arns,

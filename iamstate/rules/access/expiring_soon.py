@@ -11,7 +11,7 @@ from iamstate.temporary import Grant, duration_text, expiring_soon
 class ExpiringSoon(TemporaryGrantRule):
     id = "expiring-soon"
     severity = Severity.WARNING
-    order = 710
+    order = 810
     summary = "a temporary grant (`expires_at`) ends within `access.warn_days` (default 7)"
     remedy = (
         "if it is still needed, renew it with a later expires_at and a current reason; "

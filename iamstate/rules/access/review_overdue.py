@@ -12,7 +12,7 @@ from iamstate.temporary import duration_text
 class ReviewOverdue(EntityRule):
     id = "review-overdue"
     severity = Severity.WARNING
-    order = 720
+    order = 820
     kinds = (Kind.USER, Kind.ROLE, Kind.POLICY)
     summary = "a user, role or policy is past its `review_by` date"
     remedy = "review who needs the access and why, then set review_by to the next review date (or remove the entity)"
