@@ -21,6 +21,7 @@ from iamstate.apply import ProgressEvent
 from iamstate.commands import apply as apply_cmd
 from iamstate.commands import drift as drift_cmd
 from iamstate.commands import explain as explain_cmd
+from iamstate.commands import grant as grant_cmd
 from iamstate.commands import import_ as import_cmd
 from iamstate.commands import permissions as permissions_cmd
 from iamstate.commands import plan as plan_cmd
@@ -158,6 +159,15 @@ NoColorOpt = Annotated[
 ]
 FormatOpt = Annotated[
     Format, typer.Option("--format", help="Output format on stdout.", metavar="[text|markdown|json]")
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Evaluate expiry (expires_at, review_by, expiring waivers) as of this RFC 3339 time "
+        "instead of now, e.g. 2026-12-05T18:00:00Z.",
+        metavar="TIME",
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -310,6 +320,7 @@ def validate(
             metavar="[text|markdown|json|sarif]",
         ),
     ] = FindingsFormat.text,
+    at: AtOpt = None,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
@@ -317,7 +328,7 @@ def validate(
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
     output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
-    _finish(lambda: validate_cmd.validate(path, output))
+    _finish(lambda: validate_cmd.validate(path, output, at=at))
 
 
 @command()
@@ -343,12 +354,18 @@ def plan(
         ),
     ] = False,
     allow_mass_delete: MassDeleteOpt = False,
+    at: AtOpt = None,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
     output = dataclasses.replace(output, sarif_out=sarif_out, max_chars=max_chars)
     _finish(
         lambda: plan_cmd.plan(
-            path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
+            path,
+            aws,
+            output,
+            detailed_exitcode=detailed_exitcode,
+            allow_mass_delete=allow_mass_delete,
+            at=at,
         ),
         output.out,
     )
@@ -433,10 +450,11 @@ def drift(
         ),
     ] = FailOn.low,
     max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
+    at: AtOpt = None,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     output = dataclasses.replace(output, max_chars=max_chars)
-    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
+    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
 
 
 class ExplainFormat(StrEnum):
@@ -515,6 +533,54 @@ def permissions(
 ) -> None:
     """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
     _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
+
+
+@command()
+def grant(
+    address: Annotated[
+        str,
+        typer.Argument(
+            help="Who is granted: the user, as user.NAME (with --policy also group.NAME or role.NAME).",
+            metavar="ADDRESS",
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="GROUP",
+            help="The declared group the user joins for a while (with --policy: the policy to attach).",
+        ),
+    ],
+    duration: Annotated[
+        str,
+        typer.Option(
+            "--for",
+            help="How long: 4h, 90m, 2d, 1w or 1h30m; expires_at is now plus this, in UTC.",
+            metavar="DURATION",
+        ),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", help="Why (an incident, a ticket); written as the grant's reason.", metavar="TEXT"
+        ),
+    ],
+    path: PathArg = ".",
+    policy: Annotated[
+        bool,
+        typer.Option(
+            "--policy",
+            help="Attach GROUP as a policy (a name or ARN, as policies: takes it) to the user, group or "
+            "role at ADDRESS for a while, instead of a group membership.",
+        ),
+    ] = False,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Add a temporary group membership or policy attachment to the YAML (no AWS) and print the diff, for review."""
+    _setup(log_format, verbose, no_color)
+    _finish(lambda: grant_cmd.grant(address, target, duration, reason, path, policy=policy))
 
 
 def _confirm() -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iamstate.commands.shared import CommandResult, OutputOptions, sarif
+from iamstate.commands.shared import CommandResult, OutputOptions, command_time, sarif
 from iamstate.config import load_config
 from iamstate.errors import ConfigError, Diagnostic, ExitCode
 from iamstate.kinds import in_reading_order
@@ -12,14 +12,15 @@ from iamstate.render.results import validate_text
 from iamstate.rules import RuleInput, run_rules
 
 
-def validate(path: str, output: OutputOptions) -> CommandResult:
-    """Load the config, check schema, references and offline safety rules.
+def validate(path: str, output: OutputOptions, *, at: str | None = None) -> CommandResult:
+    """Load the config, check schema, references and offline safety rules; expiry is
+    evaluated as of ``at`` (RFC 3339) or now.
 
     With ``--format json`` an invalid configuration is reported on stdout as JSON too
     (``diagnostics``, each with its place), so that a pipeline reads one document either way.
     """
     try:
-        loaded = load_config(path)
+        loaded = load_config(path, now=command_time(at))
     except ConfigError as error:
         if output.fmt != "json":
             raise

@@ -28,6 +28,7 @@ from iamstate.model import Json
 from iamstate.render import escape
 from iamstate.render.findings import UNTOUCHED_HINT, UNTOUCHED_TITLE, Split, counts_by_rule, label, split
 from iamstate.render.risk import boundaries_only, risky, widened
+from iamstate.render.temporary import temporary_banner, temporary_section
 from iamstate.render.text import SYMBOLS, change_lines
 
 DEFAULT_MAX_CHARS = 60_000
@@ -137,11 +138,13 @@ def plan_parts(command: str, doc: Mapping[str, Json], *, all_findings: bool = Fa
         changes, "This plan deletes or replaces IAM entities. Review them before applying:"
     )
     parts += widened_banner(changes, account)
+    parts += temporary_parts(doc, banner=True)
     parts += unmanaged_banner(list(doc.get("unmanaged") or []))
     parts += findings_parts(findings)
     parts += changes_part(changes, account, findings)
     parts += untouched_part(findings)
     parts += access_part(doc)
+    parts += temporary_parts(doc)
     parts += unmanaged_part(list(doc.get("unmanaged") or []))
     return parts
 
@@ -347,6 +350,18 @@ def access_part(plan: Mapping[str, Json]) -> list[Part]:
     blocks = [access.markdown_lines([entry])[2:] for entry in entries]
     head = access.markdown_lines(entries[:1])[:2]
     return [Part(7, head, blocks, [], "principal access entry")]
+
+
+def temporary_parts(plan: Mapping[str, Json], *, banner: bool = False) -> list[Part]:
+    """Temporary access (:mod:`iamstate.render.temporary`): its banner, whole, with the banners;
+    or its table after the access section, kept or dropped by row (pure)."""
+    if banner:
+        lines = temporary_banner(plan)
+        return [Part(3, lines)] if lines else []
+    table = temporary_section(plan)
+    if not table:
+        return []
+    return [Part(7, table[:4], [[row] for row in table[4:-1]], [""], "temporary grant")]
 
 
 def access_section(plan: Mapping[str, Json]) -> list[str]:

@@ -21,6 +21,7 @@ from iamstate.render.markdown import (
     fit,
     heading,
     omitted_note,
+    temporary_parts,
     unmanaged_part,
 )
 from iamstate.render.risk import widened
@@ -137,6 +138,7 @@ def render_report_markdown(
         head = ["> [!CAUTION]", f"> {lead[0].upper() + lead[1:]}:", ">"]
         parts.append(Part(1, head, risks + severe, [""], "", lambda left: [f"> - … and {left:,} more"]))
     parts += destructive_banner(changes, "Applying the configuration deletes or replaces IAM entities:")
+    parts += temporary_parts(plan, banner=True)
     if live:
         table = [
             "#### Live findings",
@@ -159,6 +161,7 @@ def render_report_markdown(
     plan_line = [escape.markdown(plan.get("summary_line", "")), ""]
     parts += changes_part(changes, str(plan.get("account_id", "")), findings, plan_line)
     parts += access_part(plan)
+    parts += temporary_parts(plan)
     parts += unmanaged_part(list(plan.get("unmanaged") or []))
     return fit(
         parts, max_chars, lambda dropped: omitted_note(dropped, max_chars, full_report, "drift", "report")

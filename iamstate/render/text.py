@@ -15,6 +15,7 @@ from iamstate.model import Json
 from iamstate.render import escape
 from iamstate.render.document import DocLine, document_diff, document_lines
 from iamstate.render.findings import UNTOUCHED_HINT, UNTOUCHED_TITLE, counts_by_rule, label, split
+from iamstate.render.temporary import temporary_lines
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "import": "<="}
 """Terraform's symbol for each change action (``<=``: adopt a live entity)."""
@@ -141,6 +142,9 @@ def plan_body_lines(plan: Mapping[str, Json], *, color: bool, all_findings: bool
     summary = access.text_lines(access.section(plan), color=color)
     if summary:
         out.extend([*summary, ""])
+    temporary = temporary_lines(plan, color=color)
+    if temporary:
+        out.extend([*temporary, ""])
     for finding in findings.about_change:
         out.extend(finding_lines(finding, color=color))
         out.append("")
