@@ -20,7 +20,7 @@ from tests.support.strict import StrictIam
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-COMMANDS = ["validate", "plan", "apply", "drift", "explain", "import", "permissions", "show"]
+COMMANDS = ["validate", "plan", "apply", "drift", "explain", "grant", "import", "permissions", "show"]
 
 
 class NoAws:
