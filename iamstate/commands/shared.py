@@ -12,7 +12,7 @@ import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,9 @@ from iamstate.audit import (
     stale_keys,
     with_deactivations,
 )
+from iamstate.commands.options import AwsOptions as AwsOptions
+from iamstate.commands.options import CommandResult as CommandResult
+from iamstate.commands.options import OutputOptions as OutputOptions
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
@@ -47,37 +50,6 @@ if TYPE_CHECKING:
     from iamstate.aws.audit import CredentialReport
 
 log = structlog.get_logger()
-
-
-@dataclass(frozen=True)
-class AwsOptions:
-    """How to reach AWS."""
-
-    profile: str | None = None
-    endpoint_url: str | None = None
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """How to show results."""
-
-    fmt: str = "text"
-    color: bool = False
-    out: Path | None = None
-    sarif_out: Path | None = None
-
-
-@dataclass
-class CommandResult:
-    """What a command produced: stdout text, the JSON document for ``--out``, the exit code."""
-
-    exit_code: ExitCode
-    stdout: str = ""
-    document: Mapping[str, Json] | None = None
-    messages: list[str] = field(default_factory=list)
-    """Lines for stderr (refusal explanations)."""
-    files: dict[Path, str] = field(default_factory=dict)
-    """Further outputs to write (``--sarif-out``)."""
 
 
 @dataclass(frozen=True)

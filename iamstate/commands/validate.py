@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iamstate.commands.shared import CommandResult, OutputOptions, sarif
+from iamstate.commands.options import CommandResult, OutputOptions
 from iamstate.config import load_config
 from iamstate.errors import ExitCode
 from iamstate.kinds import in_reading_order
@@ -28,6 +28,8 @@ def validate(path: str, output: OutputOptions) -> CommandResult:
     if output.fmt == "json":
         text = render_json(doc)
     elif output.fmt == "sarif":
+        from iamstate.commands.shared import sarif
+
         text = sarif(doc, config.files)
     else:
         text = validate_text(doc, color=output.color)

@@ -1,0 +1,48 @@
+"""What every command takes and returns: AWS and output options, the command's result.
+
+Kept apart from :mod:`iamstate.commands.shared` so that the command line can name them
+without importing the core, the rules or boto3 (``--help`` and ``validate`` start fast).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from iamstate.errors import ExitCode
+
+if TYPE_CHECKING:
+    from iamstate.model import Json
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    """How to reach AWS."""
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How to show results."""
+
+    fmt: str = "text"
+    color: bool = False
+    out: Path | None = None
+    sarif_out: Path | None = None
+
+
+@dataclass
+class CommandResult:
+    """What a command produced: stdout text, the JSON document for ``--out``, the exit code."""
+
+    exit_code: ExitCode
+    stdout: str = ""
+    document: Mapping[str, Json] | None = None
+    messages: list[str] = field(default_factory=list)
+    """Lines for stderr (refusal explanations)."""
+    files: dict[Path, str] = field(default_factory=dict)
+    """Further outputs to write (``--sarif-out``)."""
