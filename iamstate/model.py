@@ -196,7 +196,20 @@ class State:
 
     def of_kind(self, kind: Kind) -> list[Resource]:
         """The resources of one kind, in name order."""
-        return [self.resources[a] for a in sorted(self.resources) if a.kind is kind]
+        return [self.resources[a] for a in self._addresses_by_kind().get(kind, ())]
+
+    def _addresses_by_kind(self) -> Mapping[Kind, list[Address]]:
+        """The addresses of each kind, in name order: sorted once, not on every :meth:`of_kind`
+        (made again should entries be added or removed after the first call)."""
+        index = self.__dict__.get("_by_kind")
+        if index is None or index[0] != len(self.resources):
+            by_kind: dict[Kind, list[Address]] = {}
+            for address in sorted(self.resources):
+                by_kind.setdefault(address.kind, []).append(address)
+            index = (len(self.resources), by_kind)
+            self.__dict__["_by_kind"] = index
+        found: Mapping[Kind, list[Address]] = index[1]
+        return found
 
 
 @dataclass(frozen=True)
