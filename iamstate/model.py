@@ -156,8 +156,21 @@ def essence(resource: Resource) -> dict[str, Json]:
     return out
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types :func:`to_json` returns as they are (exactly these: an enum member is converted)."""
+
+
 def to_json(value: Any) -> Json:
     """Convert model values (frozensets, mappings, tuples, dataclasses) to JSON values."""
+    # Documents are most of what is converted: plain values, dicts and lists first, by exact
+    # type, before the general checks (the same results, without an ABC check per string).
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): to_json(value[k]) for k in sorted(value)}
+    if kind is list or kind is tuple:
+        return [to_json(v) for v in value]
     if isinstance(value, (frozenset, set)):
         return sorted(to_json(v) for v in value)
     if isinstance(value, Mapping):
