@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iamstate.apply import ProgressEvent, apply_plan
-from iamstate.commands.shared import AwsOptions, CommandResult, OutputOptions, connect, log_done, make_plan
-from iamstate.errors import ExitCode, IamstateError, StalePlan
-from iamstate.model import Json
+from iamstate.commands.shared import (
+    AwsOptions,
+    CommandResult,
+    OutputOptions,
+    command_time,
+    connect,
+    log_done,
+    make_plan,
+)
+from iamstate.config import load_config
+from iamstate.errors import ConfigError, ExitCode, IamstateError, StalePlan
+from iamstate.model import DesiredConfig, Json
 from iamstate.plan import Plan
 from iamstate.render import render
 from iamstate.render.json import render_json
 from iamstate.render.results import apply_text
-from iamstate.savedplan import stale_reasons
+from iamstate.savedplan import expiry_reasons, made_at, stale_reasons
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,14 @@ def apply(
     from iamstate.aws.write import Boto3Executor
 
     started = time.monotonic()
+    now = command_time(None)
     saved = _load_saved_plan(options.saved_plan) if options.saved_plan is not None else None
     clients = connect(aws, max_pool=max(10, options.parallelism + 2))
-    loaded, live, fresh = make_plan(path, clients, allow_mass_delete=options.allow_mass_delete)
+    loaded, live, fresh = make_plan(path, clients, now=now, allow_mass_delete=options.allow_mass_delete)
     the_plan = fresh
     if saved is not None:
-        reasons = stale_reasons(saved, loaded.config, live)
+        reasons = expiry_reasons(saved, loaded.config, now)
+        reasons += stale_reasons(saved, _config_as_made(path, saved, loaded.config, live.partition), live)
         if saved.metadata.get("stale_access_keys") != fresh.metadata.get("stale_access_keys"):
             reasons.append("the stale access keys to deactivate changed since the plan was made")
         if reasons:
@@ -113,6 +124,21 @@ def apply(
     doc = {"format_version": "1", "plan": plan_doc, "apply": result_doc}
     text = render_json(doc) if output.fmt == "json" else shown + "\n" + apply_text(result_doc) + "\n"
     return CommandResult(ExitCode.OK if result.ok else ExitCode.ERROR, text, doc)
+
+
+def _config_as_made(path: str, saved: Plan, current: DesiredConfig, partition: str) -> DesiredConfig:
+    """The configuration as of the time the saved plan was made: what its fingerprint is of.
+
+    Only time moved when it equals the saved fingerprint; a configuration that no longer
+    loads at that time has changed (its fingerprint then differs from the current one's).
+    """
+    made = made_at(saved)
+    if made is None:
+        return current
+    try:
+        return load_config(path, partition=partition, now=made).config
+    except ConfigError:
+        return current
 
 
 def _load_saved_plan(path: Path) -> Plan:

@@ -1,4 +1,4 @@
-"""What every command takes and returns: AWS and output options, the command's result.
+"""What every command takes and returns: AWS and output options, the command's time, its result.
 
 Kept apart from :mod:`iamstate.commands.shared` so that the command line can name them
 without importing the core, the rules or boto3 (``--help`` and ``validate`` start fast).
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iamstate.errors import ExitCode
+from iamstate.errors import ExitCode, IamstateError
 
 if TYPE_CHECKING:
     from iamstate.model import Json
@@ -46,3 +47,19 @@ class CommandResult:
     """Lines for stderr (refusal explanations)."""
     files: dict[Path, str] = field(default_factory=dict)
     """Further outputs to write (``--sarif-out``)."""
+
+
+def command_time(at: str | None) -> datetime:
+    """The one time a command evaluates expiry at: ``--at`` (RFC 3339, any offset, as UTC),
+    else the clock, read here once per command."""
+    if at is None:
+        return datetime.now(UTC)
+    from iamstate.temporary import parse_instant
+
+    parsed = parse_instant(at)
+    if parsed is None:
+        raise IamstateError(
+            f"--at {at!r} is not an RFC 3339 time; give a date, a time and an offset, "
+            "such as 2026-12-05T18:00:00Z"
+        )
+    return parsed
