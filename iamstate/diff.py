@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from iamstate.calls import CallContext, comparable_tags, dedupe
 from iamstate.errors import ConfigError, ConflictError
 from iamstate.kinds import plan_calls, sort_changes, spec, specs
@@ -59,6 +57,8 @@ def replace_reason(before: Resource, after: Resource) -> str:
 
 def field_diffs(before: Mapping[str, Json], after: Mapping[str, Json]) -> tuple[FieldDiff, ...]:
     """Field-level differences between two essences, documents whole, tags per key (pure)."""
+    from deepdiff import DeepDiff  # imported by the first change only: most commands never diff
+
     changed = DeepDiff(dict(before), dict(after), ignore_order=False).affected_root_keys
     out: list[FieldDiff] = []
     for key in sorted(changed, key=str):
