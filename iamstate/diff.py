@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from iamstate.calls import CallContext, comparable_tags, dedupe
 from iamstate.errors import ConfigError, ConflictError
 from iamstate.kinds import plan_calls, sort_changes, spec, specs
@@ -103,6 +101,8 @@ def field_diffs(
     The essences are compared as given (normalized documents: by meaning); each difference
     carries the values of ``shown`` (the essences :func:`as_written` makes) when given.
     """
+    from deepdiff import DeepDiff  # imported by the first change only: most commands never diff
+
     changed = DeepDiff(dict(before), dict(after), ignore_order=False).affected_root_keys
     shown_before, shown_after = shown if shown is not None else (before, after)
     out: list[FieldDiff] = []

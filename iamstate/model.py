@@ -165,8 +165,21 @@ def essence(resource: Resource) -> dict[str, Json]:
     return out
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types :func:`to_json` returns as they are (exactly these: an enum member is converted)."""
+
+
 def to_json(value: Any) -> Json:
     """Convert model values (frozensets, mappings, tuples, dataclasses) to JSON values."""
+    # Documents are most of what is converted: plain values, dicts and lists first, by exact
+    # type, before the general checks (the same results, without an ABC check per string).
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): to_json(value[k]) for k in sorted(value)}
+    if kind is list or kind is tuple:
+        return [to_json(v) for v in value]
     if isinstance(value, (frozenset, set)):
         return sorted(to_json(v) for v in value)
     if isinstance(value, Mapping):
@@ -205,7 +218,20 @@ class State:
 
     def of_kind(self, kind: Kind) -> list[Resource]:
         """The resources of one kind, in name order."""
-        return [self.resources[a] for a in sorted(self.resources) if a.kind is kind]
+        return [self.resources[a] for a in self._addresses_by_kind().get(kind, ())]
+
+    def _addresses_by_kind(self) -> Mapping[Kind, list[Address]]:
+        """The addresses of each kind, in name order: sorted once, not on every :meth:`of_kind`
+        (made again should entries be added or removed after the first call)."""
+        index = self.__dict__.get("_by_kind")
+        if index is None or index[0] != len(self.resources):
+            by_kind: dict[Kind, list[Address]] = {}
+            for address in sorted(self.resources):
+                by_kind.setdefault(address.kind, []).append(address)
+            index = (len(self.resources), by_kind)
+            self.__dict__["_by_kind"] = index
+        found: Mapping[Kind, list[Address]] = index[1]
+        return found
 
 
 @dataclass(frozen=True)

@@ -314,13 +314,14 @@ class Permissions:
             return False
         return key not in self.interest or key in self.indexed_actions()
 
-    def grants(self, action: str) -> tuple[Grant, ...]:
+    def grants(self, action: str, *, catalogued: bool = False) -> tuple[Grant, ...]:
         """The Allow statements that grant ``action``: denies, the boundary and never-true
-        conditions applied (see the module docstring)."""
+        conditions applied (see the module docstring). ``catalogued``: ``action`` is already
+        spelled as the catalogue spells it (no lookup, which loads its service's data)."""
         key = action.lower()
         found = self._grants.get(key)
         if found is None:
-            found = tuple(self._compute(key))
+            found = tuple(self._compute(key, action if catalogued else None))
             self._grants[key] = found
         return found
 
@@ -328,9 +329,9 @@ class Permissions:
         """True when some grant reaches ``action`` at all."""
         return bool(self.grants(action))
 
-    def open_grants(self, action: str) -> tuple[Grant, ...]:
+    def open_grants(self, action: str, *, catalogued: bool = False) -> tuple[Grant, ...]:
         """The grants of ``action`` on every resource without a narrowing condition."""
-        return tuple(g for g in self.grants(action) if g.unscoped and not g.narrowed)
+        return tuple(g for g in self.grants(action, catalogued=catalogued) if g.unscoped and not g.narrowed)
 
     def allowed_actions(self) -> list[str]:
         """Every catalogued action some grant reaches, as AWS spells them (expands wildcards: slow)."""
@@ -350,8 +351,8 @@ class Permissions:
             key=str.lower,
         )
 
-    def _compute(self, action: str) -> Iterator[Grant]:
-        spelled = catalog.lookup(action) or action
+    def _compute(self, action: str, spelled: str | None = None) -> Iterator[Grant]:
+        spelled = spelled or catalog.lookup(action) or action
         denies = [
             s for document, _ in self.held for s in document.covering(action) if s.deny and s.unconditional
         ]

@@ -12,7 +12,7 @@ import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,17 +33,20 @@ from iamstate.audit import (
     stale_keys,
     with_deactivations,
 )
+from iamstate.commands.options import AwsOptions as AwsOptions
+from iamstate.commands.options import CommandResult as CommandResult
+from iamstate.commands.options import OutputOptions as OutputOptions
+from iamstate.commands.options import command_time as command_time
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, IamstateError, Refused
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, Plan
-from iamstate.render.markdown import DEFAULT_MAX_CHARS
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.rules.base import analyse_input, analyse_live
 from iamstate.savedplan import metadata
-from iamstate.temporary import access_report, parse_instant
+from iamstate.temporary import access_report
 
 if TYPE_CHECKING:
     from iamstate.aws.audit import CredentialReport
@@ -52,63 +55,11 @@ log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
-class AwsOptions:
-    """How to reach AWS."""
-
-    profile: str | None = None
-    endpoint_url: str | None = None
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """How to show results."""
-
-    fmt: str = "text"
-    color: bool = False
-    out: Path | None = None
-    sarif_out: Path | None = None
-    max_chars: int = DEFAULT_MAX_CHARS
-    """The longest markdown to print (a pull-request comment's budget)."""
-
-    @property
-    def full(self) -> str:
-        """Where the whole result is when markdown must leave parts out: the ``--out`` file."""
-        return str(self.out) if self.out is not None else ""
-
-
-@dataclass
-class CommandResult:
-    """What a command produced: stdout text, the JSON document for ``--out``, the exit code."""
-
-    exit_code: ExitCode
-    stdout: str = ""
-    document: Mapping[str, Json] | None = None
-    messages: list[str] = field(default_factory=list)
-    """Lines for stderr (refusal explanations)."""
-    files: dict[Path, str] = field(default_factory=dict)
-    """Further outputs to write (``--sarif-out``)."""
-
-
-@dataclass(frozen=True)
 class Clients:
     """The boto3 clients one command uses."""
 
     iam: Any
     sts: Any
-
-
-def command_time(at: str | None) -> datetime:
-    """The one time a command evaluates expiry at: ``--at`` (RFC 3339, any offset, as UTC),
-    else the clock, read here once per command."""
-    if at is None:
-        return datetime.now(UTC)
-    parsed = parse_instant(at)
-    if parsed is None:
-        raise IamstateError(
-            f"--at {at!r} is not an RFC 3339 time; give a date, a time and an offset, "
-            "such as 2026-12-05T18:00:00Z"
-        )
-    return parsed
 
 
 def connect(aws: AwsOptions, *, max_pool: int = 10) -> Clients:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iamstate.commands.shared import CommandResult, OutputOptions, command_time, sarif
+from iamstate.commands.options import CommandResult, OutputOptions, command_time
 from iamstate.config import load_config
 from iamstate.errors import ConfigError, Diagnostic, ExitCode
 from iamstate.kinds import in_reading_order
@@ -47,6 +47,8 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     if output.fmt == "json":
         text = render_json(doc)
     elif output.fmt == "sarif":
+        from iamstate.commands.shared import sarif
+
         text = sarif(doc, config.files)
     else:
         text = validate_text(doc, color=output.color)

