@@ -19,7 +19,6 @@ from typer.core import TyperGroup
 from iamstate import __version__
 from iamstate.commands.options import AwsOptions, CommandResult, OutputOptions
 from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused
-from iamstate.render import escape
 
 if TYPE_CHECKING:
     from iamstate.apply import ProgressEvent
@@ -269,6 +268,8 @@ def aws_command(
 
 def _finish(run: object, out: Path | None = None) -> None:
     """Run a command thunk, print its result, write ``--out``, exit with its code."""
+    from iamstate.render import escape
+
     try:
         result = run()  # type: ignore[operator]
         assert isinstance(result, CommandResult)

@@ -232,3 +232,12 @@ def test_import_and_apply_reports_go_to_stdout_and_logs_to_stderr(
     )
     assert "Apply complete!" in applied_again.stdout
     assert all(line.startswith("{") for line in applied_again.stderr.splitlines())
+
+
+def test_the_command_lines_budget_is_the_renderers() -> None:
+    from iamstate import cli
+    from iamstate.commands.options import OutputOptions
+    from iamstate.render import markdown
+
+    assert cli.DEFAULT_MAX_CHARS == OutputOptions().max_chars == markdown.DEFAULT_MAX_CHARS
+    assert cli.MIN_MAX_CHARS == markdown.MIN_MAX_CHARS
