@@ -8,12 +8,13 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from iamstate import __version__
 from iamstate.commands.options import AwsOptions, CommandResult, OutputOptions
@@ -26,13 +27,62 @@ if TYPE_CHECKING:
 # The commands, the core they run and boto3 are imported by the command that runs, not
 # here: ``--help`` and ``validate`` never load boto3 (tests/test_startup.py).
 
+DEFAULT_MAX_CHARS = 60_000
+"""``--max-chars``'s default: :data:`iamstate.render.markdown.DEFAULT_MAX_CHARS`, spelt here so
+that ``--help`` needs no renderer."""
+MIN_MAX_CHARS = 1_000
+"""The smallest ``--max-chars``: :data:`iamstate.render.markdown.MIN_MAX_CHARS`."""
+
+_CLICK_EXCEPTION: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+"""The base of click's errors (usage errors, bad parameters), as this typer ships click."""
+
+
+class CommandGroup(TyperGroup):
+    """The ``iamstate`` group: a usage error (an unknown option, a bad value, no command) exits 1,
+    never click's 2, which pipelines read as "changes pending" or "drift found"; commands are
+    listed in the order they are defined."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+    def main(  # type: ignore[override]  # click's signature differs across the versions typer ships
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _CLICK_EXCEPTION as error:
+            if getattr(error, "exit_code", 2) == 2:
+                error.exit_code = ExitCode.ERROR  # type: ignore[attr-defined]
+            if not standalone_mode:
+                raise
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)  # type: ignore[attr-defined]
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("Aborted.", err=True)
+            sys.exit(ExitCode.ERROR)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
 app = typer.Typer(
     name="iamstate",
+    cls=CommandGroup,
     help="Keep an AWS account's IAM in the state a Git repository declares.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -61,24 +111,38 @@ class LogFormat(StrEnum):
 
 
 PathArg = Annotated[
-    str, typer.Argument(help="A YAML file, or a directory whose *.yaml/*.yml files (recursively) are merged.")
+    str,
+    typer.Argument(
+        help="A YAML file, or a directory whose *.yaml/*.yml files (recursively) are merged.",
+        metavar="PATH",
+    ),
 ]
 ProfileOpt = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile to use (else the default chain).")
+    str | None, typer.Option("--profile", help="AWS profile to use (else the default chain).", metavar="NAME")
 ]
 EndpointOpt = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
         help="IAM/STS endpoint (for a local test endpoint); boto3's AWS_ENDPOINT_URL is honoured too.",
+        metavar="URL",
     ),
 ]
 LogFormatOpt = Annotated[
-    LogFormat, typer.Option("--log-format", help="Log events on stderr as console lines or JSON.")
+    LogFormat,
+    typer.Option(
+        "--log-format", help="Log events on stderr as console lines or JSON.", metavar="[console|json]"
+    ),
 ]
 VerboseOpt = Annotated[
     int,
-    typer.Option("--verbose", "-v", count=True, help="Log debug events, including API calls by operation."),
+    typer.Option(
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        help="Log debug events, including API calls by operation.",
+    ),
 ]
 MassDeleteOpt = Annotated[
     bool,
@@ -90,18 +154,33 @@ MassDeleteOpt = Annotated[
 NoColorOpt = Annotated[
     bool, typer.Option("--no-color", help="No colour in output (also when NO_COLOR is set).")
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", help="Output format on stdout.", metavar="[text|markdown|json]")
+]
 AtOpt = Annotated[
     str | None,
     typer.Option(
         "--at",
         help="Evaluate expiry (expires_at, review_by, expiring waivers) as of this RFC 3339 time "
         "instead of now, e.g. 2026-12-05T18:00:00Z.",
+        metavar="TIME",
     ),
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", help="Also write the JSON form of the result to this file.", dir_okay=False),
+    typer.Option(
+        "--out", help="Also write the JSON form of the result to this file.", dir_okay=False, metavar="FILE"
+    ),
+]
+MaxCharsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-chars",
+        min=MIN_MAX_CHARS,
+        metavar="N",
+        help="markdown: the longest output, a pull-request comment's budget (GitHub allows 65,536); "
+        "what does not fit is left out whole, with a line saying where the full result is (--out).",
+    ),
 ]
 
 
@@ -163,7 +242,8 @@ def aws_command(
     one of ``formats``), and is called with the ``aws`` and ``output`` options they make
     (``output.out`` is ``--out``)."""
     shared = inspect.signature(_aws_options, eval_str=True).parameters
-    fmt = Annotated[formats, typer.Option("--format", help="Output format on stdout.")]  # type: ignore[valid-type]
+    choices = "[" + "|".join(f.value for f in formats) + "]"
+    fmt = Annotated[formats, typer.Option("--format", help="Output format on stdout.", metavar=choices)]  # type: ignore[valid-type]
     options = [
         p.replace(annotation=fmt, default=formats("text")) if p.name == "fmt" else p for p in shared.values()
     ]
@@ -188,23 +268,26 @@ def aws_command(
 
 def _finish(run: object, out: Path | None = None) -> None:
     """Run a command thunk, print its result, write ``--out``, exit with its code."""
+    from iamstate.render import escape
+
     try:
         result = run()  # type: ignore[operator]
         assert isinstance(result, CommandResult)
     except ConfigError as error:
         for diagnostic in error.diagnostics:
-            typer.echo(str(diagnostic), err=True)
+            typer.echo(escape.text(diagnostic), err=True)
         raise typer.Exit(ExitCode.ERROR) from None
     except Refused as error:
+        typer.echo(f"Refused: {escape.text(error)}; nothing was written.", err=True)
         from iamstate.render.text import finding_lines
 
         for finding in error.findings:
             for line in finding_lines(finding.to_json(), color=False):
                 typer.echo(line, err=True)
-        typer.echo(f"Error: {error}; nothing was written.", err=True)
         raise typer.Exit(error.exit_code) from None
     except IamstateError as error:
-        typer.echo(f"Error: {error}", err=True)
+        for number, line in enumerate(str(error).splitlines() or [""]):
+            typer.echo(f"Error: {escape.text(line)}" if number == 0 else escape.text(line), err=True)
         raise typer.Exit(error.exit_code) from None
     if result.stdout:
         sys.stdout.write(result.stdout)
@@ -221,11 +304,26 @@ def _finish(run: object, out: Path | None = None) -> None:
     raise typer.Exit(int(result.exit_code))
 
 
-@app.command()
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``@app.command`` with the docstring's first sentence as the command list's description, whole."""
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        first = (func.__doc__ or "").strip().split("\n\n", 1)[0]
+        return app.command(name, short_help=" ".join(first.split()))(func)
+
+    return decorate
+
+
+@command()
 def validate(
     path: PathArg = ".",
     fmt: Annotated[
-        FindingsFormat, typer.Option("--format", help="Output format on stdout (markdown prints text).")
+        FindingsFormat,
+        typer.Option(
+            "--format",
+            help="Output format on stdout (markdown prints text); json reports configuration errors too.",
+            metavar="[text|markdown|json|sarif]",
+        ),
     ] = FindingsFormat.text,
     at: AtOpt = None,
     log_format: LogFormatOpt = LogFormat.console,
@@ -242,7 +340,7 @@ def validate(
     _finish(lambda: validate_cmd.validate(path, output, at=at))
 
 
-@app.command()
+@command()
 @aws_command(formats=FindingsFormat)
 def plan(
     aws: AwsOptions,
@@ -251,9 +349,13 @@ def plan(
     sarif_out: Annotated[
         Path | None,
         typer.Option(
-            "--sarif-out", help="Also write the findings as SARIF 2.1.0 to this file.", dir_okay=False
+            "--sarif-out",
+            help="Also write the findings as SARIF 2.1.0 to this file.",
+            dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
+    max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -266,7 +368,7 @@ def plan(
     """Diff the config against live IAM (read only) and print what apply would change."""
     from iamstate.commands import plan as plan_cmd
 
-    output = dataclasses.replace(output, sarif_out=sarif_out)
+    output = dataclasses.replace(output, sarif_out=sarif_out, max_chars=max_chars)
     _finish(
         lambda: plan_cmd.plan(
             path,
@@ -280,7 +382,7 @@ def plan(
     )
 
 
-@app.command()
+@command()
 @aws_command()
 def apply(
     aws: AwsOptions,
@@ -292,19 +394,28 @@ def apply(
             "--plan",
             help="Execute this plan saved by `plan --out`, only if config and live IAM still match it.",
             dir_okay=False,
+            metavar="FILE",
         ),
     ] = None,
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Apply without asking (for pipelines).")
     ] = False,
     parallelism: Annotated[
-        int, typer.Option("--parallelism", min=1, max=32, help="At most this many concurrent API calls.")
+        int,
+        typer.Option(
+            "--parallelism",
+            min=1,
+            max=32,
+            metavar="N",
+            help="At most this many concurrent API calls (1 to 32).",
+        ),
     ] = 4,
     propagation_timeout: Annotated[
         float,
         typer.Option(
             "--propagation-timeout",
             min=0,
+            metavar="SECONDS",
             help="Seconds to keep retrying IAM's eventual-consistency errors for one call.",
         ),
     ] = 120.0,
@@ -339,7 +450,7 @@ class FailOn(StrEnum):
     critical = "critical"
 
 
-@app.command()
+@command()
 @aws_command()
 def drift(
     aws: AwsOptions,
@@ -350,13 +461,16 @@ def drift(
         typer.Option(
             "--fail-on",
             help="Exit 2 for live findings of this level or above (low: any finding); changes always do.",
+            metavar="[low|medium|high|critical]",
         ),
     ] = FailOn.low,
+    max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
     at: AtOpt = None,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     from iamstate.commands import drift as drift_cmd
 
+    output = dataclasses.replace(output, max_chars=max_chars)
     _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
 
 
@@ -367,13 +481,16 @@ class ExplainFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@command()
 @aws_command(formats=ExplainFormat)
 def explain(
     aws: AwsOptions,
     output: OutputOptions,
     address: Annotated[
-        str, typer.Argument(help="The principal: user.NAME, group.NAME or role.NAME.", show_default=False)
+        str,
+        typer.Argument(
+            help="The principal: user.NAME, group.NAME or role.NAME.", show_default=False, metavar="ADDRESS"
+        ),
     ],
     path: PathArg = ".",
     offline: Annotated[
@@ -413,15 +530,24 @@ class PolicyFormat(StrEnum):
     yaml = "yaml"
 
 
-@app.command()
+@command()
 def permissions(
     for_command: Annotated[
-        ForCommand, typer.Option("--for", help="The command to run with the policy: plan, apply or drift.")
+        ForCommand,
+        typer.Option(
+            "--for",
+            help="The command to run with the policy: plan, apply or drift.",
+            metavar="[plan|apply|drift]",
+        ),
     ],
     path: PathArg = ".",
     fmt: Annotated[
         PolicyFormat,
-        typer.Option("--format", help="json: the policy document; yaml: a policies: entry for the config."),
+        typer.Option(
+            "--format",
+            help="json: the policy document; yaml: a policies: entry for the config.",
+            metavar="[json|yaml]",
+        ),
     ] = PolicyFormat.json,
 ) -> None:
     """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
@@ -430,12 +556,13 @@ def permissions(
     _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
 
 
-@app.command()
+@command()
 def grant(
     address: Annotated[
         str,
         typer.Argument(
-            help="Who is granted: the user, as user.NAME (with --policy also group.NAME or role.NAME)."
+            help="Who is granted: the user, as user.NAME (with --policy also group.NAME or role.NAME).",
+            metavar="ADDRESS",
         ),
     ],
     target: Annotated[
@@ -448,11 +575,16 @@ def grant(
     duration: Annotated[
         str,
         typer.Option(
-            "--for", help="How long: 4h, 90m, 2d, 1w or 1h30m; expires_at is now plus this, in UTC."
+            "--for",
+            help="How long: 4h, 90m, 2d, 1w or 1h30m; expires_at is now plus this, in UTC.",
+            metavar="DURATION",
         ),
     ],
     reason: Annotated[
-        str, typer.Option("--reason", help="Why (an incident, a ticket); written as the grant's reason.")
+        str,
+        typer.Option(
+            "--reason", help="Why (an incident, a ticket); written as the grant's reason.", metavar="TEXT"
+        ),
     ],
     path: PathArg = ".",
     policy: Annotated[
@@ -509,23 +641,32 @@ def progress_bar(plan: Plan) -> Iterator[Callable[[ProgressEvent], None] | None]
         yield on_progress
 
 
-@app.command("import")
+@command("import")
 def import_command(
     out: Annotated[
-        Path, typer.Option("--out", help="Directory to write the YAML into (must be empty unless --force).")
+        Path,
+        typer.Option(
+            "--out", help="Directory to write the YAML into (must be empty unless --force).", metavar="DIR"
+        ),
     ],
     scope_path: Annotated[
         list[str] | None,
-        typer.Option("--scope-path", help="IAM path prefix to own and import (repeatable; default /)."),
+        typer.Option(
+            "--scope-path",
+            help="IAM path prefix to own and import (repeatable; default /).",
+            metavar="PREFIX",
+        ),
     ] = None,
     ignore: Annotated[
         list[str] | None,
         typer.Option(
-            "--ignore", help="Name glob never to import or touch (repeatable), e.g. 'AWSReservedSSO_*'."
+            "--ignore",
+            help="Name glob never to import or touch (repeatable), e.g. 'AWSReservedSSO_*'.",
+            metavar="GLOB",
         ),
     ] = None,
     stack: Annotated[
-        str, typer.Option("--stack", help="Ownership label written as account.stack.")
+        str, typer.Option("--stack", help="Ownership label written as account.stack.", metavar="NAME")
     ] = "iamstate",
     force: Annotated[
         bool,
@@ -554,6 +695,40 @@ def import_command(
             force=force,
         )
     )
+
+
+class ShowFormat(StrEnum):
+    """Formats ``show`` renders a saved plan in."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
+
+
+@command()
+def show(
+    planfile: Annotated[
+        Path,
+        typer.Argument(
+            help="A plan written by `plan --out` (or a report by `drift --out`).",
+            metavar="PLANFILE",
+            dir_okay=False,
+        ),
+    ],
+    fmt: Annotated[
+        ShowFormat,
+        typer.Option("--format", help="Output format on stdout.", metavar="[text|markdown|json|sarif]"),
+    ] = ShowFormat.text,
+    max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Render a saved plan in any format, without AWS (plan once, post the comment from the file)."""
+    color = _setup(LogFormat.console, 0, no_color)
+    output = OutputOptions(fmt.value, color, max_chars=max_chars)
+    from iamstate.commands import show as show_cmd
+
+    _finish(lambda: show_cmd.show(planfile, output))
 
 
 def main() -> None:

@@ -42,6 +42,10 @@ PER_KEY_FIELDS = {"tags", "inline_policies"}
 """Mapping fields diffed key by key (``tags.team``, ``inline_policies.NAME``)."""
 
 
+AS_WRITTEN = "_as_written"
+"""The suffix of the ``compare=False`` field that holds a document field in its author's spelling."""
+
+
 def comparable(resource: Resource) -> dict[str, Json]:
     """The essence of a resource with unmanaged tags left out (pure)."""
     out = essence(resource)
@@ -50,25 +54,68 @@ def comparable(resource: Resource) -> dict[str, Json]:
     return out
 
 
+def as_written(resource: Resource) -> dict[str, Json]:
+    """:func:`comparable` with each document in its author's spelling (pure): as the config wrote
+    it on the desired side, as IAM holds it on the live side, wherever the resource kept that
+    text (``FIELD_as_written``); the normalized document otherwise. What plans show."""
+    out = comparable(resource)
+    for name, value in out.items():
+        written = getattr(resource, name + AS_WRITTEN, None)
+        if written is None:
+            continue
+        if name in PER_KEY_FIELDS and isinstance(value, dict) and isinstance(written, Mapping):
+            out[name] = {key: _plain(written[key]) if key in written else item for key, item in value.items()}
+        else:
+            out[name] = _plain(written)
+    return out
+
+
+def normalized_documents(resource: Resource) -> dict[str, Json]:
+    """The documents of :func:`comparable` whose spelling :func:`as_written` shows (pure):
+    for machines that compare by meaning."""
+    out = comparable(resource)
+    return {name: value for name, value in out.items() if value and hasattr(resource, name + AS_WRITTEN)}
+
+
+def _plain(value: Json) -> Json:
+    """A JSON copy that keeps the author's key order (tuples as lists)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def replace_reason(before: Resource, after: Resource) -> str:
     """Why IAM cannot make this change in place, or "" when it can (pure)."""
     return spec(after.kind).replace_reason(before, after)
 
 
-def field_diffs(before: Mapping[str, Json], after: Mapping[str, Json]) -> tuple[FieldDiff, ...]:
-    """Field-level differences between two essences, documents whole, tags per key (pure)."""
+def field_diffs(
+    before: Mapping[str, Json],
+    after: Mapping[str, Json],
+    shown: tuple[Mapping[str, Json], Mapping[str, Json]] | None = None,
+) -> tuple[FieldDiff, ...]:
+    """Field-level differences between two essences, documents whole, tags per key (pure).
+
+    The essences are compared as given (normalized documents: by meaning); each difference
+    carries the values of ``shown`` (the essences :func:`as_written` makes) when given.
+    """
     from deepdiff import DeepDiff  # imported by the first change only: most commands never diff
 
     changed = DeepDiff(dict(before), dict(after), ignore_order=False).affected_root_keys
+    shown_before, shown_after = shown if shown is not None else (before, after)
     out: list[FieldDiff] = []
     for key in sorted(changed, key=str):
         b, a = before.get(key), after.get(key)
+        sb, sa = shown_before.get(key), shown_after.get(key)
         if key in PER_KEY_FIELDS and isinstance(b, dict) and isinstance(a, dict):
+            sb, sa = sb if isinstance(sb, dict) else b, sa if isinstance(sa, dict) else a
             for sub in sorted(set(b) | set(a)):
                 if b.get(sub) != a.get(sub):
-                    out.append(FieldDiff(f"{key}.{sub}", b.get(sub), a.get(sub)))
+                    out.append(FieldDiff(f"{key}.{sub}", sb.get(sub), sa.get(sub)))
         else:
-            out.append(FieldDiff(str(key), b, a))
+            out.append(FieldDiff(str(key), sb, sa))
     return tuple(out)
 
 
@@ -197,13 +244,31 @@ def _plan(config: DesiredConfig, live: LiveAccount) -> tuple[tuple[Change, ...],
     )
     changes = []
     for (address, action, before, after, reason, importing), change_calls in zip(actions, calls, strict=True):
-        b = comparable(before) if before is not None else None
-        a = comparable(after) if after is not None else None
-        fields = field_diffs(b or {}, a or {}) if action in (Action.UPDATE, Action.REPLACE) else ()
+        b = as_written(before) if before is not None else None
+        a = as_written(after) if after is not None else None
+        fields: tuple[FieldDiff, ...] = ()
+        if action in (Action.UPDATE, Action.REPLACE):
+            assert before is not None and after is not None
+            fields = field_diffs(comparable(before), comparable(after), shown=(b or {}, a or {}))
         if importing and action is not Action.REPLACE:
             fields = (FieldDiff(f"tags.{STACK_TAG}", None, config.stack), *fields)
+        normalized = {
+            side: normalized_documents(resource)
+            for side, resource in (("before", before), ("after", after))
+            if resource is not None and normalized_documents(resource)
+        }
         changes.append(
-            Change(address, action, b, a, reason, fields, tuple(change_calls), importing=importing)
+            Change(
+                address,
+                action,
+                b,
+                a,
+                reason,
+                fields,
+                tuple(change_calls),
+                importing=importing,
+                normalized=normalized,
+            )
         )
     going = {_key(c.address) for c in changes}
     left_alone = tuple(u for u in _unmanaged(split, live.state, config.scope) if _key(u.address) not in going)

@@ -35,9 +35,11 @@ class Diagnostic:
     hint: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.location}: " if self.location else ""
+        # ``file:line:column: error: ...`` as compilers write it; ``Error: ...`` where no place is.
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}error: {self.message}{hint}"
+        if self.location:
+            return f"{self.location}: error: {self.message}{hint}"
+        return f"Error: {self.message}{hint}"
 
 
 class IamstateError(Exception):

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from iamstate.render import escape
+
 
 def configure(log_format: str = "console", verbose: int = 0, color: bool = False) -> None:
     """Send structlog events to stderr as console lines or JSON; ``-v`` shows debug events.
@@ -21,18 +23,30 @@ def configure(log_format: str = "console", verbose: int = 0, color: bool = False
     else:
         level = logging.WARNING
     renderer: structlog.types.Processor
+    escaping: list[structlog.types.Processor] = []
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=True)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=color)
+        escaping = [escape_strings]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *escaping,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def escape_strings(
+    logger: object, method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Console lines: every string value as one line of text (:func:`iamstate.render.escape.text`),
+    so that a name from the configuration or the account cannot add or reorder log lines. JSON
+    logs need nothing: JSON escapes what it holds."""
+    return {key: escape.text(value) if isinstance(value, str) else value for key, value in event.items()}

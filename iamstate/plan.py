@@ -122,6 +122,10 @@ class Change:
     api_calls: tuple[ApiCall, ...] = ()
     importing: bool = False
     """The live entity is declared but not yet this stack's: apply adopts it (tags it)."""
+    normalized: Mapping[str, Json] = field(default_factory=dict)
+    """The documents of ``before`` and ``after`` in their normalized form (``{"before": {"document":
+    ...}, "after": {...}}``), for machines that compare by meaning; ``before`` and ``after`` hold
+    them as their authors wrote them (the config, IAM)."""
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Json]) -> Change:
@@ -135,6 +139,7 @@ class Change:
             tuple(FieldDiff(str(f["path"]), f.get("before"), f.get("after")) for f in doc.get("fields", [])),
             tuple(ApiCall.from_json(c) for c in doc.get("api_calls", [])),
             bool(doc.get("importing", False)),
+            dict(doc.get("normalized") or {}),
         )
 
     def to_json(self) -> dict[str, Json]:
@@ -152,6 +157,8 @@ class Change:
         }
         if self.importing:
             out["importing"] = True
+        if self.normalized:
+            out["normalized"] = dict(self.normalized)
         return out
 
 

@@ -109,6 +109,15 @@ def _normalize(document: Json) -> Json:
     return _ordered(out, DOCUMENT_KEYS)
 
 
+def normalize_statement(statement: Json) -> Json:
+    """The canonical form of one statement, as :func:`normalize` makes it inside a document (pure).
+
+    Every key is normalized on its own, so a statement holding only ``Action`` (or only
+    one condition) gives that part's canonical form: the unit the plan's diffs compare.
+    """
+    return _normalize_statement(statement)
+
+
 def statement_label(index: int, statement: Json) -> str:
     """How messages name the ``index``-th statement of a document (from 1): ``statement 2 (Sid Foo)``."""
     sid = statement.get("Sid") if isinstance(statement, Mapping) else None

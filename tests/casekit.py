@@ -28,12 +28,15 @@ def case_names() -> list[str]:
 
 
 def _normalize_documents(item: dict[str, Any]) -> dict[str, Any]:
-    # live.json holds documents as IAM returns them, in any equivalent spelling;
-    # the reader normalizes them, so the case loader does the same.
+    # live.json holds documents as IAM returns them, in any equivalent spelling; the
+    # reader keeps that text (FIELD_as_written) and compares the normalized form, so
+    # the case loader does the same.
     for key in ("document", "trust"):
         if key in item:
+            item.setdefault(f"{key}_as_written", item[key])
             item[key] = policy.normalize(item[key])
     if "inline_policies" in item:
+        item.setdefault("inline_policies_as_written", dict(item["inline_policies"]))
         item["inline_policies"] = {k: policy.normalize(v) for k, v in item["inline_policies"].items()}
     return item
 

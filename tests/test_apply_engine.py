@@ -411,9 +411,13 @@ def test_result_json_is_serialisable_and_says_what_was_and_was_not_done() -> Non
 
 def test_success_is_one_line() -> None:
     result = apply_plan(make_plan(["a", "b"], ["c"]), FakeExecutor())
-    assert apply_text(result.to_json()) == "Apply complete: 3 calls made.\n"
+    assert apply_text(result.to_json()) == "Apply complete! 3 API calls made.\n"
     assert result.to_json()["ok"] is True
-    assert apply_text(ApplyResult().to_json()) == "Apply complete: 0 calls made.\n"
+    assert apply_text(ApplyResult().to_json()) == "Apply complete! 0 API calls made.\n"
+    summary = {"import": 1, "add": 2, "change": 0, "destroy": 1}
+    assert apply_text(result.to_json(), summary) == (
+        "Apply complete! Resources: 1 imported, 2 added, 0 changed, 1 destroyed.\n3 API calls made.\n"
+    )
 
 
 # --- classification -------------------------------------------------------------------

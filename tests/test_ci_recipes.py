@@ -18,6 +18,9 @@ import typer.main
 import yaml
 
 from iamstate.cli import app
+from iamstate.model import Address, Kind
+from iamstate.plan import Action, ApiCall, Change, Phase, Plan
+from iamstate.render.json import render_json
 from tests.support.moto_server import LocalIam
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +84,8 @@ def test_the_action_runs_iamstate_with_existing_options() -> None:
                 "--detailed-exitcode",
                 "--sarif-out",
                 "x",
+                "--max-chars",
+                "60000",
             ],
             "plan",
         ),
@@ -88,7 +93,20 @@ def test_the_action_runs_iamstate_with_existing_options() -> None:
             ["--format", "text", "--no-color", "--out", "x.json", "--auto-approve", "--log-format", "json"],
             "apply",
         ),
-        (["--format", "json", "--no-color", "--out", "x.json", "--fail-on", "medium"], "drift"),
+        (
+            [
+                "--format",
+                "json",
+                "--no-color",
+                "--out",
+                "x.json",
+                "--fail-on",
+                "medium",
+                "--max-chars",
+                "1000",
+            ],
+            "drift",
+        ),
     ]:
         _check_options([command, "iam", *options])
         for option in options:
@@ -299,6 +317,7 @@ def test_the_action_plans_once_for_markdown_json_and_sarif(iam_endpoint: LocalIa
             "WORKING_DIRECTORY": "infra",
             "FORMAT": "markdown",
             "FAIL_ON": "medium",
+            "MAX_CHARS": "60000",
         },
     )
     result = _run_step(_step(ACTION, "run"), env, tmp_path)
@@ -340,28 +359,33 @@ def test_the_action_keeps_one_sticky_comment_within_the_budget(tmp_path: Path, e
     fake.mkdir()
     (fake / "gh").write_text(FAKE_GH)
     (fake / "gh").chmod(0o755)
-    report = tmp_path / "plan.md"
-    report.write_text(
-        "Plan: 300 to add, 0 to change, 0 to destroy.\n\n"
-        + "".join(
-            f"<details><summary>+ role.r{n}</summary>\n\n```diff\n+ r{n}\n```\n\n</details>\n"
-            for n in range(300)
+    runner = tmp_path / "runner" / "iamstate"
+    runner.mkdir(parents=True)
+    plan_json = runner / "plan.json"
+    creates = tuple(
+        Change(
+            Address(Kind.ROLE, f"r{n}"),
+            Action.CREATE,
+            None,
+            {"name": f"r{n}", "path": "/", "description": f"role {n}"},
+            api_calls=(ApiCall("CreateRole", {"RoleName": f"r{n}"}, Phase.CREATE),),
         )
+        for n in range(300)
     )
+    plan_json.write_text(render_json(Plan("123456789012", "platform", creates).to_json()))
     env = _github_env(
         tmp_path,
         {
             "PATH": f"{fake}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}",
             "GH_TOKEN": "t",
             "PULL_REQUEST": "7",
-            "REPORT": str(report),
+            "PLAN_JSON": str(plan_json),
             "MAX_CHARS": "2000",
             "ARTIFACT": "iamstate-plan",
             "FAKE_EXISTING": existing,
             "FAKE_LOG": str(tmp_path / "gh.log"),
         },
     )
-    (tmp_path / "runner" / "iamstate").mkdir(parents=True)
     result = _run_step(_step(ACTION, "Post or update"), env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     (call,) = [json.loads(line) for line in (tmp_path / "gh.log").read_text().splitlines()]
@@ -370,9 +394,12 @@ def test_the_action_keeps_one_sticky_comment_within_the_budget(tmp_path: Path, e
     else:
         assert call["args"] == ["api", "--method", "POST"]
     body = call["body"]
-    assert body.startswith("<!-- iamstate-plan -->\nPlan: 300 to add")
+    assert body.startswith("<!-- iamstate-plan -->\n### iamstate plan for account")
+    assert "**Plan: 300 to add, 0 to change, 0 to destroy.**" in body
     assert len(body) <= 2000
-    assert body.count("<details>") == body.count("</details>") and body.count("```") % 2 == 0
+    assert body.count("<details") == body.count("</details>") and body.count("```") % 2 == 0
+    assert "changes not shown** to keep this comment under" in body
+    assert "the full plan is in `plan.json`" in body
     assert "`iamstate-plan` artifact of [this run](https://github.com/acme/infra/actions/runs/42)" in body
 
 

@@ -324,7 +324,9 @@ def test_a_refused_plan_writes_nothing(strict_iam: StrictIam, tmp_path: Path) ->
     (tmp_path / "iam.yaml").write_text(waived)
     result = run_cli(strict_iam, tmp_path, "apply", "iam.yaml", "--auto-approve", "--no-color")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "(waived: Break-glass access" in result.stdout
+    assert "Waived: [policy-admin-star] policy.everything" in result.stdout
+    assert "  reason: Break-glass access" in result.stdout
+    assert "Error:" not in result.stdout
     assert strict_iam.writes()
 
 

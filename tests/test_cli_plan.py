@@ -150,8 +150,9 @@ def test_one_changed_action_plans_exactly_one_update(iam_endpoint: LocalIam, wor
     changes = [line for line in out.splitlines() if line.strip().startswith(("+ ", "~ ", "- ", "-/+ "))]
     headers = [line for line in changes if line.startswith(("  ~ ", "  + ", "  - ", "-/+ "))]
     assert headers == ["  ~ policy.reports-read"]
-    assert '-         "s3:deleteobject",' in out
-    assert '+         "s3:getobjectversion",' in out
+    # One changed line each way, in the spelling of each side; what means the same is the config's.
+    assert '          -     "s3:DeleteObject",\n          +     "s3:GetObjectVersion",\n' in out
+    assert "s3:deleteobject" not in out and "S3:GETOBJECT" not in out
     assert "CreatePolicyVersion(PolicyArn=arn:aws:iam::123456789012:policy/reports-read" in out
     assert out.rstrip().splitlines()[-1] == "Plan: 0 to add, 1 to change, 0 to destroy."
     assert "\x1b[" not in out

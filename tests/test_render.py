@@ -14,6 +14,7 @@ import pytest
 from iamstate.cli import should_color
 from iamstate.model import Address, Kind
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Finding, Phase, Plan, Severity, Unmanaged
+from iamstate.policy import normalize
 from iamstate.render import FORMATS, render, render_json, render_markdown, render_text
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -116,6 +117,10 @@ def update_role() -> Change:
             ApiCall("DetachRolePolicy", {"RoleName": "ci-deploy", "PolicyArn": ARN_OLD}, Phase.DETACH),
             ApiCall("DeleteRolePolicy", {"RoleName": "ci-deploy", "PolicyName": "legacy"}, Phase.DELETE),
         ),
+        normalized={
+            "before": {"trust": normalize(TRUST_EC2), "inline_policies": {"legacy": normalize(REPORTS_READ)}},
+            "after": {"trust": normalize(TRUST_ECS)},
+        },
     )
 
 
@@ -302,15 +307,16 @@ def test_text_update_shows_scalar_tag_and_list_field_diffs() -> None:
     assert lines[policies + 1 : policies + 3] == [f"          - {ARN_OLD}", f"          + {ARN_READONLY}"]
 
 
-def test_text_update_shows_a_document_as_a_unified_diff_of_the_changed_lines() -> None:
+def test_text_update_shows_a_document_diff_statement_by_statement_in_the_authors_spelling() -> None:
     lines = block(text(full_plan()), "  ~ role.ci-deploy")
     trust = lines[lines.index("      ~ trust:") + 1 :]
     changed = [squash(line) for line in trust if line.lstrip().startswith(("-", "+"))][:2]
-    assert changed == ['- "ec2.amazonaws.com"', '+ "ecs-tasks.amazonaws.com"']
-    assert trust[0].strip().startswith("@@")
+    assert changed == ['- "Service": "ec2.amazonaws.com"', '+ "Service": "ecs-tasks.amazonaws.com"']
+    assert trust[0].strip() == "@@ statement 1 @@"
     assert not any(line.lstrip().startswith(("--- ", "+++ ")) for line in lines)
-    # Unchanged statement fields appear as context, not as changes.
+    # Unchanged statement fields appear as context, not as changes, in the document's key order.
     assert any(line.strip() == '"Effect": "Allow",' for line in trust)
+    assert any(line.strip() == '"Action": "sts:AssumeRole"' for line in trust), "a string stays a string"
 
 
 def test_text_update_shows_a_removed_inline_policy_in_full() -> None:
@@ -342,12 +348,17 @@ def test_text_delete_lists_the_entity_key_attributes() -> None:
     ]
 
 
-def test_text_lists_api_calls_compactly_with_notes() -> None:
+def test_text_lists_api_calls_compactly_with_notes_wrapping_long_ones_at_parameters() -> None:
     output = text(full_plan())
-    assert (
-        "        CreatePolicy(PolicyName=reports-read, Path=/, PolicyDocument=<policy document>,"
-        ' Description="Read the reports bucket", Tags=[team=data])'
-    ) in output.splitlines()
+    lines = output.splitlines()
+    start = lines.index("        CreatePolicy(PolicyName=reports-read,")
+    assert lines[start + 1 : start + 5] == [
+        "            Path=/,",
+        "            PolicyDocument=<policy document>,",
+        '            Description="Read the reports bucket",',
+        "            Tags=[team=data])",
+    ]
+    assert max(len(line) for line in lines) <= 120
     assert f"        AttachRolePolicy(RoleName=ci-deploy, PolicyArn={ARN_READONLY})" in output
     assert "        UntagRole(RoleName=ci-deploy, TagKeys=[old])" in output
     assert (
@@ -371,24 +382,47 @@ def test_text_truncates_long_parameter_values_but_never_arns() -> None:
         ),
     )
     output = text(Plan("123456789012", "s", (change,)))
-    assert f"UpdateRole(RoleName=r, Description={'b' * 79}…)" in output
-    assert f"PolicyArn={arn})" in output
+    assert f"        UpdateRole(RoleName=r,\n            Description={'b' * 79}…)\n" in output
+    assert f"        AttachRolePolicy(RoleName=r,\n            PolicyArn={arn})\n" in output
 
 
-def test_text_shows_findings_with_rule_remedy_location_and_waiver() -> None:
+def test_text_shows_a_refusal_first_and_findings_about_the_change_after_it() -> None:
     lines = text(full_plan()).splitlines()
+    refused = lines.index(
+        "Refused: 1 finding of severity error blocks this plan; nothing is applied until each is fixed or waived:"
+    )
     error = lines.index("Error: [policy-admin-star] policy.admin: Allow * on *")
+    assert refused + 1 == error
     assert lines[error + 1 : error + 3] == [
         "  remedy: Grant only the actions and resources needed",
         "  at: iam/policies.yaml:12:5",
     ]
-    assert "Warning: [service-wildcard] policy.reports-read: Allow s3:*" in lines
+    # The refusal comes before every change block; the other findings after them.
+    assert error < lines.index("  + policy.reports-read")
+    warning = lines.index("Warning: [service-wildcard] policy.reports-read: Allow s3:*")
+    assert warning > lines.index("-/+ role.app (replace: path cannot change in place)")
+    # A finding on an entity the plan does not change is one count per rule.
+    assert "role.break-glass" not in "\n".join(lines)
+    assert lines[-4:-1] == [
+        "Findings on entities this plan does not change (iamstate validate lists them in full):",
+        "  attach-admin-managed: 1 waived",
+        "",
+    ]
+
+
+def test_a_waived_error_prints_waived_never_error() -> None:
+    waived = FINDINGS[2]
+    role = Change(Address(Kind.ROLE, "break-glass"), Action.UPDATE, ROLE, ROLE, fields=())
+    doc = Plan("123456789012", "platform", (role,), findings=(waived,)).to_json()
+    lines = render_text(doc, color=False).splitlines()
     assert (
-        "Error: [attach-admin-managed] role.break-glass: AdministratorAccess attached"
-        " (waived: Break-glass role, approved in SEC-42)"
-    ) in lines
-    # Findings come after every change block and before the summary.
-    assert error > lines.index("-/+ role.app (replace: path cannot change in place)")
+        "Waived: [attach-admin-managed] role.break-glass: AdministratorAccess attached (error, waived)"
+        in lines
+    )
+    assert "  reason: Break-glass role, approved in SEC-42" in lines
+    assert not any(line.startswith("Error") for line in lines)
+    assert not any(line.startswith("Refused") for line in lines)
+    assert "**Waived**" in render_markdown(doc) and "**Error**" not in render_markdown(doc)
 
 
 @pytest.mark.parametrize("name", list(plans()))
@@ -405,10 +439,10 @@ def test_text_with_color_uses_terraforms_palette() -> None:
     assert "  " + red in output
     assert magenta in output
     assert "\x1b[1m role.ci-deploy\x1b[0m" in output, "addresses are bold"
-    assert '\x1b[31m-\x1b[0m\x1b[31m           "ec2.amazonaws.com"' in output, (
+    assert '\x1b[31m-\x1b[0m\x1b[31m     "Service": "ec2.amazonaws.com"' in output, (
         "removed document lines are red"
     )
-    assert '\x1b[32m+\x1b[0m\x1b[32m           "ecs-tasks.amazonaws.com"' in output
+    assert '\x1b[32m+\x1b[0m\x1b[32m     "Service": "ecs-tasks.amazonaws.com"' in output
     assert "\x1b[2mUpdateRole(" in output, "API calls are dimmed"
 
 
@@ -477,7 +511,9 @@ def test_schema_declares_exactly_the_keys_of_the_json_form(
     defs = schema["$defs"]
     assert set(schema["properties"]) == set(doc) | set(adopting)
     assert set(schema["required"]) == set(doc) == set(adopting) - {"unmanaged"}
-    assert set(defs["change"]["properties"]) == set(doc["changes"][0]) | set(adopting["changes"][0])
+    assert set(defs["change"]["properties"]) == (
+        set(doc["changes"][0]) | set(doc["changes"][1]) | set(adopting["changes"][0])
+    )
     assert set(defs["unmanaged"]["properties"]) == set(adopting["unmanaged"][0])
     assert set(schema["properties"]["summary"]["properties"]) == set(adopting["summary"])
     assert set(defs["field_diff"]["properties"]) == set(doc["changes"][1]["fields"][0])
@@ -541,13 +577,17 @@ def test_markdown_has_summary_banner_findings_and_one_diff_block_per_change() ->
     assert "> - `-` `user.bob`" in output
     assert "> - `-/+` `role.app`: path cannot change in place" in output
     assert output.count("```diff") == len(plan.changes) == len(diff_blocks(output))
-    assert output.count("<details>") == output.count("</details>") == len(plan.changes)
+    # One per change, one for the findings about the change, and one for the findings on
+    # entities the plan leaves alone.
+    assert output.count("<details") == output.count("</details>") == len(plan.changes) + 2
     assert "<summary><code>-/+ role.app</code> (path cannot change in place)</summary>" in output
     for finding in plan.findings:
         assert f"`{finding.rule}`" in output
-        assert finding.remedy in output
+    assert "Remedy: Grant only the actions and resources needed" in output
     assert r"Allow \* on \*" in output, "free text is escaped"
-    assert "(waived: Break-glass role, approved in SEC-42)" in output
+    assert "> **Refused:** 1 finding of severity error blocks this plan" in output
+    assert output.index("**Refused:**") < output.index("[!WARNING]") < output.index("#### Changes")
+    assert "- `attach-admin-managed`: 1 waived" in output, "an untouched entity's finding is counted"
     assert "\x1b" not in output
 
 
@@ -571,11 +611,16 @@ def test_markdown_diff_blocks_hold_the_text_blocks_with_signs_in_the_first_colum
         if change.action is Action.REPLACE:
             address_line += f" (replace: {change.reason})"
         text_block = block(output_text, address_line)
-        assert [squash(line) for line in md_block] == [squash(line) for line in text_block]
+        # "!" marks an update or a replace in column 0, the colour GitHub gives a changed line.
+        marked = [squash(line.removeprefix("!")) for line in md_block]
+        assert marked == [squash(line) for line in text_block]
     update = blocks[1]
-    assert '-                     "ec2.amazonaws.com"' in update
+    assert '-               "Service": "ec2.amazonaws.com"' in update
     assert f"+           {ARN_READONLY}" in update
-    assert "      ~ max_session_duration: 3600 → 7200" in update
+    assert "!     ~ max_session_duration: 3600 → 7200" in update
+    assert update[0] == "! ~ role.ci-deploy"
+    assert blocks[3][0] == "!-/+ role.app (replace: path cannot change in place)", "a replace is not red"
+    assert not any(line.startswith("-/+") for b in blocks for line in b)
 
 
 def test_markdown_fence_outgrows_backticks_in_the_content() -> None:

@@ -112,7 +112,7 @@ def test_a_waived_finding_passes_and_still_shows(tmp_path: Path) -> None:
     result = validate(write(tmp_path / "cfg", ADMIN_POLICY.format(exceptions=exceptions)))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[policy-admin-star]" in result.stdout
-    assert "(waived: Break-glass access, approved in SEC-42)" in result.stdout
+    assert "  reason: Break-glass access, approved in SEC-42" in result.stdout
 
     as_json = validate(tmp_path / "cfg", "--format", "json")
     findings = json.loads(as_json.stdout)["findings"]

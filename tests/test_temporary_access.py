@@ -255,7 +255,7 @@ def test_a_statement_with_expires_at_is_live_with_its_condition_and_replans_empt
     assert result.returncode == 0, result.stderr
     # The plan shows the condition iamstate adds, as part of the document.
     document = result.stdout.split("+ policy.incident-debug", 1)[1].split("# API calls", 1)[0]
-    assert '"DateLessThan": {' in document and '"aws:currenttime": [' in document
+    assert '"DateLessThan": {' in document and '"aws:CurrentTime": ' in document
     assert f'"{at(expires)}"' in document
     result = run_cli(strict_iam, tmp_path, "apply", "iam.yaml", "--auto-approve")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -319,9 +319,8 @@ def test_an_expired_waiver_makes_its_finding_refuse_again(strict_iam: StrictIam,
         strict_iam, tmp_path, "plan", "iam.yaml", "--no-color", "--at", at(expires - timedelta(hours=1))
     )
     assert before.returncode == 0, before.stdout + before.stderr
-    assert (
-        "[attach-admin-managed] role.break-glass" in before.stdout and "(waived: Break-glass" in before.stdout
-    )
+    assert "Waived: [attach-admin-managed] role.break-glass" in before.stdout
+    assert "  reason: Break-glass for INC-4411" in before.stdout
 
     after = run_cli(strict_iam, tmp_path, "plan", "iam.yaml", "--no-color", "--at", at(expires))
     assert after.returncode == 3, after.stdout + after.stderr

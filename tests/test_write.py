@@ -199,7 +199,9 @@ def test_applying_a_full_config_converges_and_applying_it_again_is_harmless(
     first = apply_plan(plan, Boto3Executor(iam), parallelism=4)
 
     assert first.ok, apply_text(first.to_json())
-    assert apply_text(first.to_json()) == f"Apply complete: {len(plan.ordered_calls())} calls made.\n"
+    assert apply_text(first.to_json(), plan.to_json()["summary"]) == (
+        f"Apply complete! Resources: 10 added, 0 changed, 0 destroyed.\n{len(plan.ordered_calls())} API calls made.\n"
+    )
     assert _plan(path, iam, sts).changes == ()
     role = iam.get_role(RoleName="auditor")["Role"]
     assert role["Description"] == "Cross-account audit" and role["MaxSessionDuration"] == 7200

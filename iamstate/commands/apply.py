@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import sys
 import threading
@@ -20,6 +19,7 @@ from iamstate.commands.shared import (
     OutputOptions,
     command_time,
     connect,
+    load_saved_plan,
     log_done,
     make_plan,
 )
@@ -59,7 +59,7 @@ def apply(
 
     started = time.monotonic()
     now = command_time(None)
-    saved = _load_saved_plan(options.saved_plan) if options.saved_plan is not None else None
+    saved = load_saved_plan(options.saved_plan) if options.saved_plan is not None else None
     clients = connect(aws, max_pool=max(10, options.parallelism + 2))
     loaded, live, fresh = make_plan(path, clients, now=now, allow_mass_delete=options.allow_mass_delete)
     the_plan = fresh
@@ -85,7 +85,8 @@ def apply(
         )
     if the_plan.summary.empty:
         doc: dict[str, Json] = {"format_version": "1", "plan": plan_doc, "apply": None}
-        return CommandResult(ExitCode.OK, shown if output.fmt != "json" else render_json(doc), doc)
+        text = shown + "\n" + apply_text({"ok": True}, plan_doc["summary"]) if output.fmt != "json" else ""
+        return CommandResult(ExitCode.OK, text if output.fmt != "json" else render_json(doc), doc)
     if not options.auto_approve:
         if not interactive:
             raise IamstateError(
@@ -122,7 +123,8 @@ def apply(
     )
     result_doc = result.to_json()
     doc = {"format_version": "1", "plan": plan_doc, "apply": result_doc}
-    text = render_json(doc) if output.fmt == "json" else shown + "\n" + apply_text(result_doc) + "\n"
+    summary = plan_doc["summary"]
+    text = render_json(doc) if output.fmt == "json" else shown + "\n" + apply_text(result_doc, summary) + "\n"
     return CommandResult(ExitCode.OK if result.ok else ExitCode.ERROR, text, doc)
 
 
@@ -139,15 +141,6 @@ def _config_as_made(path: str, saved: Plan, current: DesiredConfig, partition: s
         return load_config(path, partition=partition, now=made).config
     except ConfigError:
         return current
-
-
-def _load_saved_plan(path: Path) -> Plan:
-    try:
-        return Plan.from_json(json.loads(path.read_text()))
-    except FileNotFoundError:
-        raise IamstateError(f"saved plan {path} does not exist") from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
 
 
 @contextlib.contextmanager

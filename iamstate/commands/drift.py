@@ -80,4 +80,7 @@ def drift(
         seconds=round(time.monotonic() - started, 3),
     )
     code = plan_exit_code(the_plan, changes_exit=result.drifted)
-    return CommandResult(code, render_report(doc, output.fmt, color=output.color), doc)
+    text = render_report(
+        doc, output.fmt, color=output.color, max_chars=output.max_chars, full_report=output.full
+    )
+    return CommandResult(code, text, doc)

@@ -34,6 +34,15 @@ class OutputOptions:
     color: bool = False
     out: Path | None = None
     sarif_out: Path | None = None
+    max_chars: int = 60_000
+    """The longest markdown to print (a pull-request comment's budget; the default is
+    :data:`iamstate.render.markdown.DEFAULT_MAX_CHARS`, spelt here so that the command line
+    needs no renderer to start)."""
+
+    @property
+    def full(self) -> str:
+        """Where the whole result is when markdown must leave parts out: the ``--out`` file."""
+        return str(self.out) if self.out is not None else ""
 
 
 @dataclass

@@ -35,7 +35,10 @@ def plan(
     doc = the_plan.to_json()
     log_done("plan", live, the_plan, started)
     files = loaded.config.files
-    text = sarif(doc, files) if output.fmt == "sarif" else render(doc, output.fmt, color=output.color)
+    if output.fmt == "sarif":
+        text = sarif(doc, files)
+    else:
+        text = render(doc, output.fmt, color=output.color, max_chars=output.max_chars, full_plan=output.full)
     extra = {output.sarif_out: sarif(doc, files)} if output.sarif_out is not None else {}
     code = plan_exit_code(the_plan, changes_exit=detailed_exitcode and not the_plan.summary.empty)
     return CommandResult(code, text, doc, files=extra)

@@ -39,7 +39,7 @@ from iamstate.commands.options import OutputOptions as OutputOptions
 from iamstate.commands.options import command_time as command_time
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
-from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
+from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, IamstateError, Refused
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, Plan
@@ -297,6 +297,31 @@ def sarif(doc: Mapping[str, Json], files: Sequence[str]) -> str:
     return render_sarif(
         doc, rules, tool_version=__version__, root=str(Path.cwd()), files=files, information_uri=home
     )
+
+
+def read_plan_file(path: Path) -> dict[str, Json]:
+    """The JSON document ``plan --out`` (or ``drift --out``) wrote to ``path``; IamstateError when
+    the file is missing or holds something else."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IamstateError(f"saved plan {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
+    if not isinstance(doc, dict):
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: not a JSON object")
+    return doc
+
+
+def load_saved_plan(path: Path) -> Plan:
+    """The plan ``plan --out`` wrote to ``path``; IamstateError for anything else."""
+    doc = read_plan_file(path)
+    try:
+        return Plan.from_json(doc)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
 
 
 def plan_exit_code(the_plan: Plan, *, changes_exit: bool) -> ExitCode:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from iamstate.commands.options import CommandResult, OutputOptions, command_time
 from iamstate.config import load_config
-from iamstate.errors import ExitCode
+from iamstate.errors import ConfigError, Diagnostic, ExitCode
 from iamstate.kinds import in_reading_order
 from iamstate.model import Json
 from iamstate.render.json import render_json
@@ -14,8 +14,25 @@ from iamstate.rules import RuleInput, run_rules
 
 def validate(path: str, output: OutputOptions, *, at: str | None = None) -> CommandResult:
     """Load the config, check schema, references and offline safety rules; expiry is
-    evaluated as of ``at`` (RFC 3339) or now."""
-    loaded = load_config(path, now=command_time(at))
+    evaluated as of ``at`` (RFC 3339) or now.
+
+    With ``--format json`` an invalid configuration is reported on stdout as JSON too
+    (``diagnostics``, each with its place), so that a pipeline reads one document either way.
+    """
+    try:
+        loaded = load_config(path, now=command_time(at))
+    except ConfigError as error:
+        if output.fmt != "json":
+            raise
+        invalid: dict[str, Json] = {
+            "format_version": "1",
+            "valid": False,
+            "files": [],
+            "entities": {},
+            "findings": [],
+            "diagnostics": [diagnostic_json(d) for d in error.diagnostics],
+        }
+        return CommandResult(ExitCode.ERROR, render_json(invalid), invalid)
     config = loaded.config
     findings = run_rules(RuleInput(config, loaded=loaded.findings), live=False)
     blocking = [f for f in findings if f.blocking]
@@ -25,6 +42,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
         "files": list(config.files),
         "entities": {kind.value: len(config.state.of_kind(kind)) for kind in in_reading_order()},
         "findings": [f.to_json() for f in findings],
+        "diagnostics": [],
     }
     if output.fmt == "json":
         text = render_json(doc)
@@ -35,3 +53,15 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     else:
         text = validate_text(doc, color=output.color)
     return CommandResult(ExitCode.REFUSED if blocking else ExitCode.OK, text, doc)
+
+
+def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Json]:
+    """A configuration error as JSON: its message, its place (``file:line:column`` and the parts)
+    and its hint."""
+    where = diagnostic.location
+    out: dict[str, Json] = {"message": diagnostic.message, "location": str(where) if where else ""}
+    if where is not None:
+        out.update({"file": where.file, "line": where.line, "column": where.column})
+    out["hint"] = diagnostic.hint
+    out["text"] = str(diagnostic)
+    return out

@@ -159,6 +159,11 @@ def inline_policies_from(entries: Iterable[Mapping[str, Any]] | None) -> dict[st
     return {str(e["PolicyName"]): canonical_document(e["PolicyDocument"]) for e in entries or ()}
 
 
+def inline_policies_as_written(entries: Iterable[Mapping[str, Any]] | None) -> dict[str, Json]:
+    """``[{"PolicyName", "PolicyDocument"}, ...]`` as ``{name: document as IAM holds it, decoded}``."""
+    return {str(e["PolicyName"]): decode_document(e["PolicyDocument"]) for e in entries or ()}
+
+
 def attached_from(entries: Iterable[Mapping[str, Any]] | None) -> frozenset[str]:
     """The ARNs of ``AttachedManagedPolicies``, as IAM wrote them."""
     return frozenset(str(e["PolicyArn"]) for e in entries or ())

@@ -28,6 +28,7 @@ from iamstate.kinds.base import (
     Responses,
     attached_from,
     entity_arn,
+    inline_policies_as_written,
     inline_policies_from,
     listed,
 )
@@ -50,6 +51,8 @@ class Group:
     policies: frozenset[str] = frozenset()
     inline_policies: Mapping[str, Json] = field(default_factory=dict)
     arn: str = field(default="", compare=False)
+    inline_policies_as_written: Mapping[str, Json] = field(default_factory=dict, compare=False)
+    """Live inline policies as IAM holds them (decoded), for the plan that removes them."""
 
     kind = GROUP
 
@@ -61,6 +64,7 @@ def group_from_detail(detail: Mapping[str, Any]) -> Group:
         path=str(detail.get("Path", "/")),
         policies=attached_from(detail.get("AttachedManagedPolicies")),
         inline_policies=inline_policies_from(detail.get("GroupPolicyList")),
+        inline_policies_as_written=inline_policies_as_written(detail.get("GroupPolicyList")),
         arn=str(detail.get("Arn", "")),
     )
 

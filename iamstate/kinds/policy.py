@@ -37,6 +37,7 @@ from iamstate.kinds.base import (
     Responses,
     TagApi,
     canonical_document,
+    decode_document,
     listed,
 )
 from iamstate.model import Address, Json, Kind, policy_arn
@@ -82,7 +83,9 @@ class ManagedPolicy:
     arn: str = field(default="", compare=False)
     versions: tuple[PolicyVersion, ...] = field(default=(), compare=False)
     document_as_written: Json = field(default=None, compare=False)
-    """The document as the config wrote it (substituted, not normalized): what apply sends."""
+    """The document in its author's spelling, never compared: on the desired side as the
+    config wrote it (substituted, not normalized), which is what apply sends; on the live
+    side as IAM holds it (decoded). Plans show this one."""
 
     kind = POLICY
 
@@ -358,6 +361,7 @@ def policy_from_detail(detail: Mapping[str, Any], tags: Mapping[str, str] | None
         tags=dict(tags or {}),
         arn=str(detail.get("Arn", "")),
         versions=tuple(versions),
+        document_as_written=decode_document(default.get("Document") or {}) if default else None,
     )
 
 

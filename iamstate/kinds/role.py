@@ -39,7 +39,9 @@ from iamstate.kinds.base import (
     attached_from,
     boundary_from,
     canonical_document,
+    decode_document,
     entity_arn,
+    inline_policies_as_written,
     inline_policies_from,
     listed,
     tags_from,
@@ -89,7 +91,10 @@ class Role:
     arn: str = field(default="", compare=False)
     instance_profiles: frozenset[str] = field(default=frozenset(), compare=False)
     trust_as_written: Json = field(default=None, compare=False)
-    """The trust policy as the config wrote it (substituted, not normalized): what apply sends."""
+    """The trust policy in its author's spelling, never compared: as the config wrote it
+    (substituted, not normalized; what apply sends), or as IAM holds it (decoded) on the live side."""
+    inline_policies_as_written: Mapping[str, Json] = field(default_factory=dict, compare=False)
+    """Live inline policies as IAM holds them (decoded), for the plan that removes them."""
     last_used: str = field(default="", compare=False)
     """When the role was last assumed (ISO 8601; live only, from GAAD's RoleLastUsed)."""
 
@@ -108,11 +113,13 @@ def role_from_detail(detail: Mapping[str, Any], listed_role: Mapping[str, Any] |
         path=str(detail.get("Path", "/")),
         description=str(listed_role.get("Description") or ""),
         trust=canonical_document(detail.get("AssumeRolePolicyDocument") or {}),
+        trust_as_written=decode_document(detail.get("AssumeRolePolicyDocument") or {}),
         policies=attached_from(detail.get("AttachedManagedPolicies")),
         max_session_duration=int(listed_role.get("MaxSessionDuration") or DEFAULT_MAX_SESSION_DURATION),
         permissions_boundary=boundary_from(detail),
         tags=tags_from(detail.get("Tags")),
         inline_policies=inline_policies_from(detail.get("RolePolicyList")),
+        inline_policies_as_written=inline_policies_as_written(detail.get("RolePolicyList")),
         arn=str(detail.get("Arn", "")),
         instance_profiles=frozenset(
             str(p["InstanceProfileName"]) for p in detail.get("InstanceProfileList") or ()

@@ -32,6 +32,7 @@ from iamstate.kinds.base import (
     attached_from,
     boundary_from,
     entity_arn,
+    inline_policies_as_written,
     inline_policies_from,
     listed,
     tags_from,
@@ -59,6 +60,8 @@ class User:
     tags: Mapping[str, str] = field(default_factory=dict)
     inline_policies: Mapping[str, Json] = field(default_factory=dict)
     arn: str = field(default="", compare=False)
+    inline_policies_as_written: Mapping[str, Json] = field(default_factory=dict, compare=False)
+    """Live inline policies as IAM holds them (decoded), for the plan that removes them."""
 
     kind = USER
 
@@ -73,6 +76,7 @@ def user_from_detail(detail: Mapping[str, Any]) -> User:
         permissions_boundary=boundary_from(detail),
         tags=tags_from(detail.get("Tags")),
         inline_policies=inline_policies_from(detail.get("UserPolicyList")),
+        inline_policies_as_written=inline_policies_as_written(detail.get("UserPolicyList")),
         arn=str(detail.get("Arn", "")),
     )
 

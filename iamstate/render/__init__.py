@@ -11,18 +11,37 @@ from collections.abc import Callable, Mapping
 
 from iamstate.model import Json
 from iamstate.render.json import render_json
-from iamstate.render.markdown import render_markdown
+from iamstate.render.markdown import DEFAULT_MAX_CHARS, render_markdown
 from iamstate.render.text import render_text
 
 FORMATS = ("text", "markdown", "json")
 """The values ``--format`` accepts."""
 
-__all__ = ["FORMATS", "render", "render_as", "render_json", "render_markdown", "render_text"]
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "FORMATS",
+    "render",
+    "render_as",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]
 
 
-def render(doc: Mapping[str, Json], fmt: str, *, color: bool) -> str:
-    """The plan's JSON form ``doc`` in output format ``fmt``; ValueError for an unknown format."""
-    return render_as(doc, fmt, text=lambda d: render_text(d, color=color), markdown=render_markdown)
+def render(
+    doc: Mapping[str, Json], fmt: str, *, color: bool, max_chars: int = DEFAULT_MAX_CHARS, full_plan: str = ""
+) -> str:
+    """The plan's JSON form ``doc`` in output format ``fmt``; ValueError for an unknown format.
+
+    Markdown stays within ``max_chars`` characters and names ``full_plan`` (the ``--out``
+    file) as where the whole plan is when it had to leave parts out.
+    """
+    return render_as(
+        doc,
+        fmt,
+        text=lambda d: render_text(d, color=color),
+        markdown=lambda d: render_markdown(d, max_chars=max_chars, full_plan=full_plan),
+    )
 
 
 def render_as(

@@ -11,11 +11,10 @@ totalled by level.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 from iamstate.model import Json
-from iamstate.render.markdown import escape
+from iamstate.render import escape
 from iamstate.render.text import paint
 
 SHOWN_LINES = 6
@@ -146,13 +145,15 @@ def text_lines(entries: Sequence[Mapping[str, Json]], *, color: bool) -> list[st
         return []
     out = [paint(f"{TITLE}:", "bold", color=color)]
     for entry in entries[:SHOWN_PRINCIPALS]:
-        out.append(f"  {heading(entry)}")
+        out.append(f"  {escape.text(heading(entry))}")
         for sign, text in facts(entry):
-            out.append(paint(f"    {sign} {text}", _STYLE[sign], color=color))
+            out.append(paint(f"    {sign} {escape.text(text)}", _STYLE[sign], color=color))
         for sign, line, rest in _level_rows(entry):
             out.append(
                 paint(
-                    f"    {sign} {level_text(line) if line is not None else rest}", _STYLE[sign], color=color
+                    f"    {sign} {escape.text(level_text(line) if line is not None else rest)}",
+                    _STYLE[sign],
+                    color=color,
                 )
             )
     if len(entries) > SHOWN_PRINCIPALS:
@@ -169,23 +170,23 @@ def markdown_lines(entries: Sequence[Mapping[str, Json]]) -> list[str]:
         said = facts(entry)
         rows = _level_rows(entry)
         # The summary is HTML, not markdown: escaped for HTML.
-        summary = html.escape(heading(entry))
-        flags = [html.escape(text) for _, text in said if "escalate" in text or "exposed" in text]
+        summary = escape.markdown(heading(entry), "html")
+        flags = [escape.markdown(text, "html") for _, text in said if "escalate" in text or "exposed" in text]
         out.append(
             f"<details><summary><code>{summary}</code>{': ' + '; '.join(flags) if flags else ''}</summary>"
         )
         out.append("")
-        out += [f"- {escape(text)}" for _, text in said]
+        out += [f"- {escape.markdown(text)}" for _, text in said]
         if rows:
             out += ["", "| | service | access level | actions | resources |", "|---|---|---|---|---|"]
             for sign, line, rest in rows:
                 if line is None:
-                    out.append(f"| {sign} | | | {escape(rest)} | |")
+                    out.append(f"| {sign} | | | {escape.markdown(rest)} | |")
                     continue
                 of = f" of {line['of']}" if line.get("of") else ""
                 out.append(
-                    f"| {sign} | {escape(str(line['service']))} | {escape(str(line['access_level']))} "
-                    f"| {line['count']}{of} | {escape(reach(line))} |"
+                    f"| {sign} | {escape.markdown(line['service'])} | {escape.markdown(line['access_level'])} "
+                    f"| {escape.markdown(line['count'])}{escape.markdown(of)} | {escape.markdown(reach(line))} |"
                 )
         out += ["", "</details>", ""]
     if len(entries) > SHOWN_PRINCIPALS:

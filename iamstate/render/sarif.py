@@ -7,7 +7,8 @@ json``: both carry ``findings`` with ``rule``, ``severity``, ``message``,
 
 - ``level``: ``error`` and ``warning`` as the finding's severity; a waived finding
   is a ``note`` with an external suppression that carries the waiver's reason;
-- ``message``: the finding's message and its remedy;
+- ``message``: the finding's message and its remedy, escaped for SARIF
+  (:func:`iamstate.render.escape.sarif`: one line, no embedded links or placeholders);
 - a physical location whose ``artifactLocation.uri`` is relative to ``root`` (the
   working directory, normally the repository's root) with forward slashes, and a
   region with the line and column; a finding about the whole plan (a mass delete,
@@ -29,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from iamstate.model import Json
+from iamstate.render import escape
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 VERSION = "2.1.0"
@@ -115,8 +117,8 @@ def _result(
 ) -> dict[str, Json]:
     waived = bool(finding.get("waived"))
     severity = str(finding.get("severity", "warning"))
-    message = str(finding.get("message", ""))
-    remedy = str(finding.get("remedy", ""))
+    message = escape.sarif(finding.get("message", ""))
+    remedy = escape.sarif(finding.get("remedy", ""))
     text = f"{message}. Remedy: {remedy}" if remedy else message
     region = parse_location(str(finding.get("location", "")), root) or fallback
     result: dict[str, Json] = {
@@ -131,7 +133,7 @@ def _result(
             "artifactLocation": {"uri": region.uri},
             "region": {"startLine": region.line, "startColumn": region.column},
         }
-    address = str(finding.get("address", ""))
+    address = escape.text(finding.get("address", ""))
     if address:
         location["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "resource"}]
     if location:
@@ -139,7 +141,7 @@ def _result(
     result["partialFingerprints"] = {"iamstateFinding/v1": _fingerprint(finding)}
     if waived:
         result["suppressions"] = [
-            {"kind": "external", "justification": str(finding.get("waiver_reason", "")) or "waived"}
+            {"kind": "external", "justification": escape.text(finding.get("waiver_reason", "")) or "waived"}
         ]
     result["properties"] = {"severity": severity, "address": address, "waived": waived}
     return result

@@ -4,7 +4,8 @@ Small functions that the text and markdown renderers call where their layout wan
 them: every temporary grant with its expiry, reason and how long is left, and for a
 pull request, a banner naming the grants that the change gives for longer than
 ``access.warn_days``. The text and markdown renderers import this module; it takes
-their painting and escaping functions when it runs, so each format keeps one of each.
+their painting function when it runs, and escapes every value with the one function of
+its format (:mod:`iamstate.render.escape`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from iamstate.model import Json
+from iamstate.render import escape
 
 _AFTER_EXPIRY = {
     "membership": "no longer granted",
@@ -53,24 +55,23 @@ def temporary_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
     for grant in found:
         what = f": {grant['grant']}" if grant.get("grant") else ""
         left = paint(f"({left_text(grant)})", _STATUS_STYLE.get(str(grant.get("status")), ""), color=color)
-        out.append(
-            f"  {grant['address']}{what} until {grant['expires_at']} {left}: {_one_line(grant.get('reason'))}"
-        )
+        address, until = escape.text(grant["address"]), escape.text(grant["expires_at"])
+        reason = escape.text(_one_line(grant.get("reason")))
+        out.append(f"  {address}{escape.text(what)} until {until} {left}: {reason}")
     return out
 
 
 def temporary_section(plan: Mapping[str, Json]) -> list[str]:
     """The markdown table of temporary grants; [] when the plan lists none (pure)."""
-    from iamstate.render.markdown import escape
-
     found = grants(plan)
     if not found:
         return []
     out = ["#### Temporary access", "", "| entity | grant | until | left | reason |", "|---|---|---|---|---|"]
     for grant in found:
         out.append(
-            f"| `{grant['address']}` | {escape(_one_line(grant.get('grant')))} | {grant['expires_at']} "
-            f"| {escape(left_text(grant))} | {escape(_one_line(grant.get('reason')))} |"
+            f"| {escape.markdown(grant['address'], 'table code')} | {escape.markdown(_one_line(grant.get('grant')))} "
+            f"| {escape.markdown(grant['expires_at'])} | {escape.markdown(left_text(grant))} "
+            f"| {escape.markdown(_one_line(grant.get('reason')))} |"
         )
     return [*out, ""]
 
@@ -78,8 +79,6 @@ def temporary_section(plan: Mapping[str, Json]) -> list[str]:
 def temporary_banner(plan: Mapping[str, Json]) -> list[str]:
     """A callout naming the grants this plan puts in place for longer than ``warn_days``; [] when
     there are none (pure)."""
-    from iamstate.render.markdown import escape
-
     report = (plan.get("metadata") or {}).get("temporary_access") or {}
     long = [
         g
@@ -95,9 +94,9 @@ def temporary_banner(plan: Mapping[str, Json]) -> list[str]:
         ">",
     ]
     for grant in long:
-        what = f" {escape(_one_line(grant['grant']))}" if grant.get("grant") else ""
+        what = f" {escape.markdown(_one_line(grant['grant']))}" if grant.get("grant") else ""
         out.append(
-            f"> - `{grant['address']}`{what} until {grant['expires_at']} ({grant['left']} left): "
-            f"{escape(_one_line(grant.get('reason')))}"
+            f"> - {escape.markdown(grant['address'], 'code')}{what} until {escape.markdown(grant['expires_at'])} "
+            f"({escape.markdown(grant['left'])} left): {escape.markdown(_one_line(grant.get('reason')))}"
         )
     return [*out, ""]

@@ -11,8 +11,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from iamstate import policy
 from iamstate.model import Json
+from iamstate.render import escape
+from iamstate.render.document import DocLine, document_diff, document_lines
+from iamstate.render.findings import UNTOUCHED_HINT, UNTOUCHED_TITLE, counts_by_rule, label, split
 from iamstate.render.temporary import temporary_lines
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "import": "<="}
@@ -40,6 +42,8 @@ _CALL_INDENT = 8
 
 # Parameter values longer than this are cut in API call lines (ARNs never are).
 _MAX_PARAM_CHARS = 80
+WIDTH = 120
+"""API-call lines longer than this are wrapped, one parameter per line."""
 
 
 def paint(text: str, style: str, *, color: bool) -> str:
@@ -64,29 +68,39 @@ class Line:
     """Display-only remark after the text, dimmed (``  # ...``)."""
 
     def plain(self) -> str:
-        """The line without colour, as the text renderer prints it."""
-        return " " * self.indent + self.sign + self.text + self._comment()
+        """The line without colour, as the text renderer prints it (values escaped: one line)."""
+        return " " * self.indent + self.sign + escape.text(self.text) + self._comment()
 
     def _comment(self) -> str:
         if not self.comment:
             return ""
-        return f"  # {self.comment}" if self.sign or self.text else f"# {self.comment}"
+        comment = escape.text(self.comment)
+        return f"  # {comment}" if self.sign or self.text else f"# {comment}"
 
     def painted(self, *, color: bool) -> str:
         """The line with its styles applied when ``color`` is true."""
         return (
             " " * self.indent
             + paint(self.sign, self.sign_style, color=color)
-            + paint(self.text, self.text_style, color=color)
+            + paint(escape.text(self.text), self.text_style, color=color)
             + paint(self._comment(), "dim", color=color)
         )
 
     def diff_marked(self) -> str:
-        """The line with a ``+``/``-`` sign moved to column 0, so that a ```` ```diff ````
-        block highlights it; other lines are unchanged."""
+        """The line for a ```` ```diff ```` block, marked in column 0 as GitHub colours it:
+        ``+`` and ``-`` moved there (green, red), ``!`` for an update (``~``) or a replace
+        (``-/+``, which must not read as a red delete), ``@@`` headers moved there; other
+        lines unchanged."""
+        plain = self.plain()
         if self.sign in ("+", "-"):
-            return self.sign + " " * self.indent + self.text + self._comment()
-        return self.plain()
+            return self.sign + " " * self.indent + escape.text(self.text) + self._comment()
+        if self.sign == "-/+":
+            return "!" + plain
+        if self.sign == "~":
+            return "!" + plain[1:] if plain.startswith(" ") else "!" + plain
+        if self.text.startswith("@@"):
+            return plain.lstrip()
+        return plain
 
 
 def render_text(doc: Mapping[str, Json], *, color: bool) -> str:
@@ -95,19 +109,28 @@ def render_text(doc: Mapping[str, Json], *, color: bool) -> str:
     if doc.get("changes") or doc.get("findings"):
         out += [header_line("plan", doc, color=color), ""]
     out += plan_body_lines(doc, color=color)
-    out.append(paint(str(doc["summary_line"]), "bold", color=color))
+    out.append(summary_line(doc, color=color))
     return "\n".join(out) + "\n"
+
+
+def summary_line(doc: Mapping[str, Json], *, color: bool) -> str:
+    """The document's one summary line, in bold."""
+    return paint(escape.text(doc.get("summary_line", "")), "bold", color=color)
 
 
 def header_line(command: str, doc: Mapping[str, Json], *, color: bool) -> str:
     """``iamstate COMMAND for account ID (stack "NAME")`` (pure)."""
-    text = f'iamstate {command} for account {doc.get("account_id", "")} (stack "{doc.get("stack", "")}")'
-    return paint(text, "bold", color=color)
+    account, stack = escape.text(doc.get("account_id", "")), escape.text(doc.get("stack", ""))
+    return paint(f'iamstate {command} for account {account} (stack "{stack}")', "bold", color=color)
 
 
-def plan_body_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
-    """A plan's change blocks, access summary and findings, each followed by a blank line (pure)."""
-    out: list[str] = []
+def plan_body_lines(plan: Mapping[str, Json], *, color: bool, all_findings: bool = False) -> list[str]:
+    """A plan's parts, each followed by a blank line (pure): the refusal and its blocking findings
+    first, then the change blocks, the entities left alone, the access summary, and the findings
+    about what the plan changes; findings about entities it does not change are one count per
+    rule, unless ``all_findings`` (drift) lists them in full."""
+    findings = split(plan, all_about_change=all_findings)
+    out = refused_lines(findings.blocking, color=color)
     for change in plan.get("changes") or []:
         out.extend(line.painted(color=color) for line in change_lines(change))
         out.append("")
@@ -122,10 +145,31 @@ def plan_body_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
     temporary = temporary_lines(plan, color=color)
     if temporary:
         out.extend([*temporary, ""])
-    for finding in plan.get("findings") or []:
+    for finding in findings.about_change:
         out.extend(finding_lines(finding, color=color))
         out.append("")
+    untouched = counts_by_rule(findings.untouched)
+    if untouched:
+        out.append(paint(f"{UNTOUCHED_TITLE} ({UNTOUCHED_HINT.replace('`', '')}):", "bold", color=color))
+        out.extend(f"  {rule}: {counted}" for rule, counted in untouched)
+        out.append("")
     return out
+
+
+def refused_lines(blocking: list[Mapping[str, Json]], *, color: bool) -> list[str]:
+    """``Refused:`` and the findings that refuse the plan, each followed by a blank line; [] when
+    nothing refuses it (pure)."""
+    if not blocking:
+        return []
+    n = len(blocking)
+    head = (
+        f"Refused: {n} finding{'s' if n != 1 else ''} of severity error block{'s' if n == 1 else ''} "
+        "this plan; nothing is applied until each is fixed or waived:"
+    )
+    out = [paint(head, "bold red", color=color)]
+    for finding in blocking:
+        out.extend(finding_lines(finding, color=color))
+    return [*out, ""]
 
 
 def unmanaged_lines(entries: list[Mapping[str, Json]], *, color: bool) -> list[str]:
@@ -135,10 +179,10 @@ def unmanaged_lines(entries: list[Mapping[str, Json]], *, color: bool) -> list[s
     out = [paint("Not managed by this configuration, never deleted:", "bold", color=color)]
     remedies: dict[str, str] = {}
     for entry in entries:
-        out.append(f"  {entry['address']}: {entry['reason']}")
+        out.append(f"  {escape.text(entry['address'])}: {escape.text(entry['reason'])}")
         remedies.setdefault(str(entry["standing"]), str(entry["remedy"]))
     for standing, remedy in remedies.items():
-        out.append(f"  {standing}: {remedy}")
+        out.append(f"  {escape.text(standing)}: {escape.text(remedy)}")
     return out
 
 
@@ -158,38 +202,62 @@ def change_lines(change: Mapping[str, Json]) -> list[Line]:
     calls = list(change.get("api_calls") or [])
     if calls:
         lines.append(Line(_CALL_INDENT, "", "", comment="API calls"))
-        lines.extend(_call_line(c) for c in calls)
+        for call in calls:
+            lines.extend(_call_lines(call))
     return lines
 
 
 def finding_lines(finding: Mapping[str, Json], *, color: bool) -> list[str]:
-    """A finding as ``Error:``/``Warning:`` with its rule, entity, remedy and location (pure)."""
-    error = finding.get("severity") == "error"
-    waived = bool(finding.get("waived"))
-    label = "Error:" if error else "Warning:"
-    label_style = "dim" if waived else ("bold red" if error else "bold yellow")
-    address = str(finding.get("address") or "")
-    text = f" [{finding['rule']}] " + (f"{address}: " if address else "") + str(finding["message"])
+    """A finding as ``Error:`` (it refuses), ``Warning:`` or ``Waived:`` with its rule, entity,
+    remedy, location and waiver reason (pure). Only a finding that refuses says ``Error:``:
+    pipelines read ``Error:`` at the start of a line as a failed plan."""
+    name = label(finding)
+    waived = name == "Waived"
+    label_style = {"Error": "bold red", "Warning": "bold yellow", "Waived": "bold"}[name]
+    address = escape.text(finding.get("address") or "")
+    rule = escape.text(finding.get("rule", ""))
+    text = f" [{rule}] " + (f"{address}: " if address else "") + escape.text(finding.get("message", ""))
     if waived:
-        reason = str(finding.get("waiver_reason") or "")
-        text += f" (waived: {reason})" if reason else " (waived)"
-    lines = [paint(label, label_style, color=color) + paint(text, "dim" if waived else "", color=color)]
+        severity = escape.text(finding.get("severity", ""))
+        text += f" ({severity}, waived)"
+    lines = [paint(f"{name}:", label_style, color=color) + text]
+    if waived and finding.get("waiver_reason"):
+        lines.append(f"  reason: {escape.text(finding['waiver_reason'])}")
     if finding.get("remedy"):
-        lines.append(f"  remedy: {finding['remedy']}")
+        lines.append(f"  remedy: {escape.text(finding['remedy'])}")
     if finding.get("location"):
-        lines.append(f"  at: {finding['location']}")
+        lines.append(f"  at: {escape.text(finding['location'])}")
     return lines
 
 
 def format_call(call: Mapping[str, Json]) -> str:
-    """``Operation(Param=value, ...)``, with documents and long values shortened (pure)."""
+    """``Operation(Param=value, ...)`` on one line, with documents and long values shortened (pure)."""
+    return escape.text(f"{call['operation']}({', '.join(_args(call))})")
+
+
+def format_call_lines(call: Mapping[str, Json], width: int = WIDTH) -> list[str]:
+    """:func:`format_call`, wrapped at its parameters when longer than ``width``: the operation
+    and its first parameter on the first line, one parameter per line after it (pure)."""
+    one = format_call(call)
+    args = [escape.text(a) for a in _args(call)]
+    if len(one) <= width or len(args) < 2:
+        return [one]
+    head = escape.text(call["operation"]) + "("
+    return [head + args[0] + ",", *(f"    {a}," for a in args[1:-1]), f"    {args[-1]})"]
+
+
+def _args(call: Mapping[str, Json]) -> list[str]:
     params = call.get("params") or {}
-    args = ", ".join(f"{key}={_param(str(key), value)}" for key, value in params.items())
-    return f"{call['operation']}({args})"
+    return [f"{key}={_param(str(key), value)}" for key, value in params.items()]
 
 
-def _call_line(call: Mapping[str, Json]) -> Line:
-    return Line(_CALL_INDENT, "", format_call(call), text_style="dim", comment=str(call.get("note") or ""))
+def _call_lines(call: Mapping[str, Json]) -> list[Line]:
+    note = str(call.get("note") or "")
+    wrapped = format_call_lines(call, WIDTH - _CALL_INDENT - (len(note) + 4 if note else 0))
+    lines = [Line(_CALL_INDENT, "", text, text_style="dim") for text in wrapped]
+    if note:
+        lines[-1] = Line(_CALL_INDENT, "", wrapped[-1], text_style="dim", comment=note)
+    return lines
 
 
 def _address_line(change: Mapping[str, Json]) -> Line:
@@ -264,26 +332,22 @@ def _field_lines(path: str, before: Json, after: Json) -> list[Line]:
 
 
 def _document_lines(path: str, before: Json, after: Json) -> list[Line]:
-    """A unified diff of the normalized pretty documents, without its file headers."""
-    diff = policy.unified_diff(before, after, label=path)
-    one_sided = before is None or after is None
-    lines: list[Line] = []
-    in_header = True
-    for raw in diff:
-        if in_header and raw.startswith(("--- ", "+++ ")):
-            continue
-        in_header = False
-        if raw.startswith("@@"):
-            if not one_sided:
-                lines.append(Line(_ITEM_INDENT, "", raw, text_style="cyan"))
-            continue
-        # One space after the sign, as on every other line of the block.
-        sign, text = raw[:1], " " + raw[1:]
-        style = {"+": "green", "-": "red"}.get(sign, "")
-        lines.append(Line(_ITEM_INDENT, sign, text, sign_style=style, text_style=style))
+    """How a document changes, statement by statement, in its authors' spelling (see
+    :mod:`iamstate.render.document`)."""
+    lines = [_doc_line(line) for line in document_diff(before, after)]
     if not lines:
         lines.append(Line(_ITEM_INDENT, "", "", comment="equivalent after normalization"))
     return lines
+
+
+def _doc_line(line: DocLine) -> Line:
+    if line.sign == "@@":
+        return Line(_ITEM_INDENT, "", f"@@ {line.text} @@", text_style="cyan")
+    if line.sign == "#":
+        return Line(_ITEM_INDENT, "", "", comment=line.text)
+    # One space after the sign, as on every other line of the block.
+    style = {"+": "green", "-": "red"}.get(line.sign, "")
+    return Line(_ITEM_INDENT, line.sign, " " + line.text, sign_style=style, text_style=style)
 
 
 def _is_text(value: Json) -> bool:
@@ -312,8 +376,8 @@ def _text_lines(before: Json, after: Json) -> list[Line]:
 def _essence_lines(essence: Json, *, sign: str) -> list[Line]:
     """The attributes of a created (``+``) or deleted (``-``) entity.
 
-    Empty values and the name (already in the address) are left out. Documents of a
-    created entity are shown in full; of a deleted one, only summarized.
+    Empty values and the name (already in the address) are left out. Documents are shown
+    in full, as the configuration (created) or IAM (deleted) spells them.
     """
     if not isinstance(essence, dict):
         return [] if essence is None else [Line(_FIELD_INDENT, sign, f" {_value(essence)}")]
@@ -324,13 +388,8 @@ def _essence_lines(essence: Json, *, sign: str) -> list[Line]:
         if key == "name" or value in (None, "", [], {}):
             continue
         if _is_document(key, value, value):
-            if sign == "+":
-                documents.append(_field_header(key, sign))
-                documents.extend(_document_lines(key, None, value))
-            else:
-                plain.append(
-                    Line(_FIELD_INDENT, sign, f" {key}: {_document_summary(value)}", sign_style=style)
-                )
+            documents.append(_field_header(key, sign))
+            documents.extend(_doc_line(line) for line in document_lines(value, sign))
         elif isinstance(value, list):
             plain.append(_field_header(key, sign))
             plain.extend(Line(_ITEM_INDENT, sign, f" {_item(i)}", sign_style=style) for i in value)
@@ -350,16 +409,6 @@ def _flatten(essence: Mapping[str, Json], prefix: str = "") -> Iterable[tuple[st
             yield from _flatten(value, f"{path}.")
         else:
             yield path, value
-
-
-def _document_summary(document: Json) -> str:
-    statements = document.get("Statement") if isinstance(document, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    if isinstance(statements, list):
-        n = len(statements)
-        return f"<policy document, {n} statement{'s' if n != 1 else ''}>"
-    return "<policy document>"
 
 
 def _value(value: Json) -> str:
