@@ -7,8 +7,10 @@ import dataclasses
 import functools
 import inspect
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,10 +24,12 @@ from iamstate.commands import drift as drift_cmd
 from iamstate.commands import import_ as import_cmd
 from iamstate.commands import permissions as permissions_cmd
 from iamstate.commands import plan as plan_cmd
+from iamstate.commands import unlock as unlock_cmd
 from iamstate.commands import validate as validate_cmd
 from iamstate.commands.apply import ApplyOptions
+from iamstate.commands.output import write_output
 from iamstate.commands.shared import AwsOptions, CommandResult, OutputOptions
-from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused
+from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused, redact
 from iamstate.plan import Plan
 from iamstate.render.json import render_json
 from iamstate.render.text import finding_lines
@@ -185,29 +189,27 @@ def _finish(run: object, out: Path | None = None) -> None:
     try:
         result = run()  # type: ignore[operator]
         assert isinstance(result, CommandResult)
+        if result.stdout:
+            sys.stdout.write(result.stdout)
+        for message in result.messages:
+            typer.echo(redact(message), err=True)
+        for path, text in result.files.items():
+            write_output(path, text, what="--sarif-out")
+        if out is not None and result.document is not None:
+            write_output(out, render_json(result.document), what="--out")
     except ConfigError as error:
         for diagnostic in error.diagnostics:
-            typer.echo(str(diagnostic), err=True)
+            typer.echo(redact(str(diagnostic)), err=True)
         raise typer.Exit(ExitCode.ERROR) from None
     except Refused as error:
         for finding in error.findings:
             for line in finding_lines(finding.to_json(), color=False):
                 typer.echo(line, err=True)
-        typer.echo(f"Error: {error}; nothing was written.", err=True)
+        typer.echo(f"Error: {redact(str(error))}; nothing was written.", err=True)
         raise typer.Exit(error.exit_code) from None
     except IamstateError as error:
-        typer.echo(f"Error: {error}", err=True)
+        typer.echo(f"Error: {redact(str(error))}", err=True)
         raise typer.Exit(error.exit_code) from None
-    if result.stdout:
-        sys.stdout.write(result.stdout)
-    for message in result.messages:
-        typer.echo(message, err=True)
-    for path, text in result.files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    if out is not None and result.document is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_json(result.document))
     raise typer.Exit(int(result.exit_code))
 
 
@@ -262,7 +264,14 @@ def plan(
 def apply(
     aws: AwsOptions,
     output: OutputOptions,
-    path: PathArg = ".",
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            help="A YAML file, or a directory whose *.yaml/*.yml files (recursively) are merged "
+            "(default: the one the --plan file was made from, else .).",
+            show_default=False,
+        ),
+    ] = None,
     saved_plan: Annotated[
         Path | None,
         typer.Option(
@@ -286,9 +295,19 @@ def apply(
         ),
     ] = 120.0,
     allow_mass_delete: MassDeleteOpt = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout",
+            min=0,
+            help="Seconds to wait for the apply lock while another apply holds it (0: fail at once).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
-    options = ApplyOptions(saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete)
+    options = ApplyOptions(
+        saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete, lock_timeout
+    )
     _finish(
         lambda: apply_cmd.apply(
             path,
@@ -328,6 +347,24 @@ def drift(
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
     _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
+
+
+@app.command()
+def unlock(
+    path: PathArg = ".",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Remove the lock even while it is another holder's and unexpired."),
+    ] = False,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Remove the apply lock a killed apply left (only an expired one, or your own, without --force)."""
+    aws, _ = _aws_options(profile, endpoint_url, Format.text, None, log_format, verbose, no_color)
+    _finish(lambda: unlock_cmd.unlock(path, aws, force=force))
 
 
 class ForCommand(StrEnum):
@@ -440,6 +477,45 @@ def import_command(
     )
 
 
+def _verbose(argv: Sequence[str]) -> bool:
+    return any(arg == "--verbose" or re.fullmatch(r"-v+", arg) for arg in argv)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit code.
+
+    Pipelines read exit 2 as "changes pending" or "drift found", so a usage error
+    (an unknown option, a bad value, no command at all) exits 1 with click's message.
+    An exception nothing else handled is an internal error: one line that asks for a
+    report, exit 1, and the traceback only with ``-v``.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = app(args=args, prog_name="iamstate", standalone_mode=False)
+    except typer.exceptions.TyperException as error:
+        # click's usage errors (and bare `iamstate`, which shows the help): their message, exit 1.
+        show = getattr(error, "show", None)
+        typer.echo(str(error), err=True) if show is None else show()
+        return int(ExitCode.ERROR)
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        typer.echo("\nAborted.", err=True)
+        return int(ExitCode.ERROR)
+    except Exception as error:
+        if _verbose(args):
+            typer.echo(redact(traceback.format_exc()), err=True, nl=False)
+        typer.echo(
+            redact(
+                f"Error: internal error: {type(error).__name__}: {error}. This is a bug in iamstate "
+                f"{__version__}; please report it with the command you ran"
+                + ("" if _verbose(args) else " and the traceback that -v prints")
+                + "."
+            ),
+            err=True,
+        )
+        return int(ExitCode.ERROR)
+    return code if isinstance(code, int) else int(ExitCode.OK)
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    sys.exit(run())

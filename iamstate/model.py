@@ -21,7 +21,8 @@ Json = Any
 
 STACK_TAG = "iamstate:stack"
 DEFAULT_STACK = "iamstate"
-RESERVED_PATH_PREFIXES = ("/aws-service-role/", "/aws-reserved/")
+RESERVED_PATH_PREFIXES = ("/aws-service-role/", "/aws-reserved/", "/iamstate-lock/")
+"""Paths no configuration owns: AWS's, and the one of iamstate's apply lock (:mod:`iamstate.lock`)."""
 
 
 class Kind(str):

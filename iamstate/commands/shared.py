@@ -83,8 +83,9 @@ class Clients:
 
 def connect(aws: AwsOptions, *, max_pool: int = 10) -> Clients:
     """IAM and STS clients for the profile and endpoint (boto3's AWS_ENDPOINT_URL too)."""
-    from iamstate.aws.session import iam_client, make_session, sts_client
+    from iamstate.aws.session import check_endpoints, iam_client, make_session, sts_client
 
+    check_endpoints(aws.endpoint_url)
     session = make_session(aws.profile)
     return Clients(
         iam_client(session, aws.endpoint_url, max_pool=max_pool), sts_client(session, aws.endpoint_url)
@@ -188,7 +189,7 @@ def make_plan(
         allow_mass_delete=allow_mass_delete,
     )
     facts = {
-        **metadata(config, live),
+        **metadata(config, live, config_path=str(path)),
         "action_catalogue": catalog.describe(),
         "access_summary": access_summary(the_plan.changes),
     }
