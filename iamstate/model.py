@@ -243,6 +243,16 @@ class SourceLocation:
 
 
 @dataclass(frozen=True)
+class PolicyReference:
+    """A policy ARN that a declaration names (``policies``, ``permissions_boundary``), and where."""
+
+    arn: str
+    location: SourceLocation | None
+    what: str
+    """How messages name the referring value: ``role 'ci' policies[2]``."""
+
+
+@dataclass(frozen=True)
 class DesiredConfig:
     """A loaded, validated configuration: desired state plus account settings."""
 
@@ -267,6 +277,8 @@ class DesiredConfig:
     audits_account: bool = False
     """The configuration manages the account as a whole (``password_policy``, ``mfa`` or
     ``audit.account: true``): account-wide findings (root, password policy) are its to report."""
+    policy_references: tuple[PolicyReference, ...] = ()
+    """Every policy named by its ARN, for the checks that need live IAM (it must exist there)."""
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ class Grant:
     """Granted only on the declared roles held by instance profiles (``iam:PassRole``)."""
     apply_lock: bool = False
     """Granted only on this stack's apply lock (:mod:`iamstate.lock`), and only to apply."""
+    aws_managed: bool = False
+    """Granted on AWS's managed policies (``arn:${partition}:iam::aws:policy/*``) instead."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ OPERATIONS: dict[str, Operation] = _with_apply_lock(
         **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
         **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
         **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
+        # Whether AWS has the AWS-managed policies the configuration names (iamstate.references).
+        "GetPolicy": Operation(
+            (Grant("iam:GetPolicy", "policy", "PolicyArn", aws_managed=True),), EVERY_COMMAND
+        ),
         # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
         **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),
         **_on(
@@ -317,6 +323,8 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
         return [_arn(MFA, "/*")]
     if grant.apply_lock:
         return [_arn("policy", f"{LOCK_PATH}{lock_name(config.stack)}")]
+    if grant.aws_managed:
+        return ["arn:${partition}:iam::aws:policy/*"]
     if grant.resource in UNPATHED_TYPES:
         return [_arn(grant.resource, "/*")]
     if grant.declared_roles:
@@ -354,7 +362,9 @@ def least_policy(config: DesiredConfig, command: str) -> dict[str, Json]:
     Statements are grouped by resource type and condition, reads first; actions are
     sorted, so the document is stable for review and for comparison with a file.
     """
-    groups: dict[tuple[bool, int, str, bool, bool], tuple[list[str], dict[str, Json] | None, list[str]]] = {}
+    groups: dict[
+        tuple[bool, int, str, bool, bool, bool], tuple[list[str], dict[str, Json] | None, list[str]]
+    ] = {}
     for name in operations_for(command, config):
         for grant in OPERATIONS[name].grants:
             if grant.apply_lock and command != "apply":
@@ -370,18 +380,18 @@ def least_policy(config: DesiredConfig, command: str) -> dict[str, Json]:
                 json.dumps(condition, sort_keys=True),
                 grant.declared_roles,
                 grant.apply_lock,
+                grant.aws_managed,
             )
             actions, _, _ = groups.setdefault(key, ([], condition, arns))
             if grant.action not in actions:
                 actions.append(grant.action)
     statements: list[Json] = []
     for key in sorted(groups):
-        write, type_index, _, passes, lock = key
+        write, type_index, _, passes, lock, aws_managed = key
         actions, condition, arns = groups[key]
+        sid = _sid(TYPE_ORDER[type_index], read=not write, condition=condition, passes=passes, lock=lock)
         statement: dict[str, Json] = {
-            "Sid": _sid(
-                TYPE_ORDER[type_index], read=not write, condition=condition, passes=passes, lock=lock
-            ),
+            "Sid": "ReadAwsManagedPolicies" if aws_managed else sid,
             "Effect": "Allow",
             "Action": sorted(actions, key=str.lower),
             "Resource": arns[0] if len(arns) == 1 else arns,

@@ -33,6 +33,7 @@ from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, 
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Plan
+from iamstate.references import managed_to_look_up, reference_problems
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.savedplan import metadata
 
@@ -177,11 +178,18 @@ def make_plan(
     by default a fresh read) and one ListAccessKeys per user with a stale key; without
     it, no call is made beyond the live read.
     """
+    from iamstate.aws.read import missing_policies
+
     loaded = load_config(path)
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
         loaded = load_config(path, partition=live.partition)
     config = loaded.config
+    problems = reference_problems(
+        config, live, missing_policies(clients.iam, managed_to_look_up(config, live))
+    )
+    if problems:
+        raise ConfigError(problems)
     the_plan = build_plan(config, live)
     findings = run_rules(
         RuleInput(config, live, the_plan.changes, loaded.findings),

@@ -33,6 +33,7 @@ from iamstate.model import (
     Json,
     Kind,
     MfaSettings,
+    PolicyReference,
     Resource,
     Scope,
     SourceLocation,
@@ -135,6 +136,8 @@ class Builder:
         self.account_id = PLACEHOLDER_ACCOUNT_ID
         self.sections: dict[str, tuple[YamlFile, Any]] = {}
         self.quotas = Quotas()
+        self.policy_references: list[PolicyReference] = []
+        """Policies named by ARN, with where (they must exist live: checked at plan time)."""
         self._declared: dict[Kind, list[Declared]] = {}
 
     # --- services for the kinds -----------------------------------------------------
@@ -372,6 +375,7 @@ class Builder:
             audits_account=bool(
                 Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
             ),
+            policy_references=tuple(self.policy_references),
         )
 
     def _section(self, key: str) -> dict[str, Any]:
