@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from iamstate.commands.output import check_writable_dir, write_output
+from iamstate.commands.output import check_writable, check_writable_dir, write_output
 from iamstate.commands.shared import AwsOptions, Clients, CommandResult, OutputOptions, connect, read_account
 from iamstate.config import LoadedConfig, config_files, load_config
 from iamstate.diff import build_plan
@@ -180,6 +180,8 @@ def _findings(loaded: LoadedConfig) -> list[Finding]:
 
 def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:
     check_writable_dir(out_dir, "--out")
+    for name in texts:
+        check_writable(out_dir / name, what="--out", root=out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in texts.items():

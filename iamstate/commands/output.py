@@ -66,13 +66,8 @@ def check_writable_dir(directory: Path, what: str) -> None:
         raise IamstateError(f"{what} {directory} exists and is not a directory. Nothing was written.")
 
 
-def write_output(path: Path, text: str, *, what: str, root: Path | None = None) -> None:
-    """Write ``text`` to ``path`` as a regular file, refusing symbolic links and special files.
-
-    ``root`` (default: the working directory) is where links start to matter: below it,
-    no directory on the way to ``path`` may be a link. Directories missing on the way
-    are created. ``what`` names the option in messages (``--out``).
-    """
+def check_writable(path: Path, *, what: str, root: Path | None = None) -> None:
+    """Refuse ``path`` before anything is written when :func:`write_output` would refuse it."""
     base = root if root is not None else Path.cwd()
     absolute = path if path.is_absolute() else Path.cwd() / path
     link = _links_between(base.absolute(), absolute)
@@ -84,20 +79,30 @@ def write_output(path: Path, text: str, *, what: str, root: Path | None = None) 
     try:
         existing = os.lstat(absolute)
     except FileNotFoundError:
-        existing = None
+        return
     except OSError as error:
         raise IamstateError(f"cannot write {what} {path}: {error.strerror}") from None
-    if existing is not None:
-        if stat.S_ISLNK(existing.st_mode):
-            raise IamstateError(
-                f"{what} {path} is a symbolic link; iamstate never writes through one "
-                "(remove the link or choose another file). Nothing was written there."
-            )
-        if not stat.S_ISREG(existing.st_mode):
-            raise IamstateError(
-                f"{what} {path} is {_kind(existing.st_mode)}; iamstate writes only regular files. "
-                "Nothing was written there."
-            )
+    if stat.S_ISLNK(existing.st_mode):
+        raise IamstateError(
+            f"{what} {path} is a symbolic link; iamstate never writes through one "
+            "(remove the link or choose another file). Nothing was written there."
+        )
+    if not stat.S_ISREG(existing.st_mode):
+        raise IamstateError(
+            f"{what} {path} is {_kind(existing.st_mode)}; iamstate writes only regular files. "
+            "Nothing was written there."
+        )
+
+
+def write_output(path: Path, text: str, *, what: str, root: Path | None = None) -> None:
+    """Write ``text`` to ``path`` as a regular file, refusing symbolic links and special files.
+
+    ``root`` (default: the working directory) is where links start to matter: below it,
+    no directory on the way to ``path`` may be a link. Directories missing on the way
+    are created. ``what`` names the option in messages (``--out``).
+    """
+    check_writable(path, what=what, root=root)
+    absolute = path if path.is_absolute() else Path.cwd() / path
     try:
         absolute.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(absolute, _OPEN_FLAGS, 0o644)
