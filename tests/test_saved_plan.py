@@ -195,7 +195,7 @@ def edited(edit: Any) -> dict[str, Any]:
         ),
         (
             lambda d: d["changes"][0]["api_calls"].pop(),
-            "the plan made now has call 2, AttachRolePolicy(",
+            "change role.app: the plan made now has call 2, AttachRolePolicy(",
         ),
         (
             lambda d: d["changes"][1].update(api_calls="DeleteUser"),
