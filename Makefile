@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck check cases bench clean
+.PHONY: venv demo test lint typecheck check cases rule-tables bench clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ check: lint typecheck test
 # Regenerate the planner case folders' expected plans (review the diff before committing).
 cases: $(STAMP)
 	$(BIN)/python -m tests.regen_cases
+
+# Put the rule catalogue's tables into README.md and its waivable rules into the schema.
+rule-tables: $(STAMP)
+	$(BIN)/python scripts/rule_tables.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_read.py

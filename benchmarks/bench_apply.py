@@ -46,9 +46,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.floor import bare_reads, read_list
 from benchmarks.synthetic import READ_ONLY_ACCESS, Shape, config
 from iamstate.apply import apply_plan
-from iamstate.aws.read import AUTHORIZATION_DETAILS_FILTER, PAGE_SIZE
 from iamstate.aws.write import Boto3Executor
 from iamstate.commands.shared import AwsOptions, Clients, connect, make_plan, read_live
 from iamstate.config import load_config
@@ -213,7 +213,7 @@ class Bench:
         for _ in range(repeats):
             self.start_recording()
             started = time.perf_counter()
-            _bare_reads(self.bare_iam, self.bare_sts)
+            bare_reads(self.bare_iam, self.bare_sts, read_list())
             runs.append(self.measure("read floor (bare boto3, sequential)", time.perf_counter() - started))
         return _median(runs)
 
@@ -232,23 +232,6 @@ class Bench:
         if not after.summary.empty:
             raise SystemExit(f"the write floor did not make the configured account: {after.summary}")
         return measure
-
-
-def _bare_reads(iam: Any, sts: Any) -> dict[str, list[Any]]:
-    """What read_account reads, one call after another; returns the items read."""
-    read: dict[str, list[Any]] = {"identity": [sts.get_caller_identity()]}
-    for page in iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=list(AUTHORIZATION_DETAILS_FILTER), PaginationConfig={"PageSize": PAGE_SIZE}
-    ):
-        read.setdefault("details", []).append(page)
-    for operation, key in (("list_roles", "Roles"), ("list_instance_profiles", "InstanceProfiles")):
-        for page in iam.get_paginator(operation).paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
-            read.setdefault(key, []).extend(page[key])
-    for page in read["details"]:
-        for policy in page.get("Policies", []):
-            read.setdefault("tags", []).append(iam.list_policy_tags(PolicyArn=policy["Arn"]))
-    read["password_policy"] = [iam.get_account_password_policy()]
-    return read
 
 
 def _methods(client: Any) -> dict[str, Callable[..., Any]]:

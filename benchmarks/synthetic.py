@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
 
 from tests.support.moto_server import ACCOUNT_ID
 
@@ -189,10 +190,15 @@ def config(shape: Shape, account_id: str = ACCOUNT_ID) -> dict[str, Any]:
 
 
 def retrying(call: Callable[[], Any], attempts: int = 8) -> Any:
-    """moto may answer 500 under parallel writes even after botocore's retries."""
+    """moto may answer 500 under parallel writes even after botocore's retries (as an HTML page,
+    which botocore cannot parse)."""
     for attempt in range(attempts):
         try:
             return call()
+        except ResponseParserError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if status < 500 or attempt == attempts - 1:

@@ -41,7 +41,7 @@ from iamstate.model import (
     MfaSettings,
 )
 from iamstate.ownership import Standing, standing
-from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan
+from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan, Unmanaged
 
 FORMAT_VERSION = "1"
 ROOT_ROW = "<root_account>"
@@ -253,11 +253,29 @@ class AuditInput:
     """A virtual MFA device is assigned to the root user right now."""
     saml_providers: Sequence[SamlProvider] = ()
     """The account's SAML providers, as read live (with their metadata's expiry)."""
+    audits_account: bool = True
+    """The configuration manages the account as a whole, so account-wide findings (the root
+    user, the password policy) are its to report; a team's stack of one path is not paged."""
+    unmanaged: Sequence[Unmanaged] = ()
+    """Live entities in scope that the plan leaves alone (see :class:`iamstate.plan.Unmanaged`)."""
 
     @property
     def root_row(self) -> CredentialRow | None:
         """The report's ``<root_account>`` row, if it has one."""
         return next((r for r in self.rows if r.is_root), None)
+
+
+def last_used_by_user(rows: Sequence[CredentialRow]) -> dict[str, str]:
+    """User name -> the latest use of its console password or an access key, from the report (pure)."""
+    out: dict[str, str] = {}
+    for row in rows:
+        if row.is_root:
+            continue
+        uses = [row.password_last_used, *(k.last_used for k in row.keys)]
+        known = [u for u in uses if u is not None]
+        if known:
+            out[row.user] = max(known).isoformat()
+    return out
 
 
 def audit_input(
@@ -269,6 +287,7 @@ def audit_input(
     now: datetime,
     mfa_users: frozenset[str] = frozenset(),
     root_virtual_mfa: bool = False,
+    unmanaged: Sequence[Unmanaged] = (),
 ) -> AuditInput:
     """What the live rules look at, from the config, the live read and the audit's reads (pure)."""
     users = {
@@ -286,6 +305,8 @@ def audit_input(
         mfa_users=mfa_users,
         root_virtual_mfa=root_virtual_mfa,
         saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
+        audits_account=config.audits_account,
+        unmanaged=tuple(unmanaged),
     )
 
 

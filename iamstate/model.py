@@ -274,6 +274,8 @@ class DesiredConfig:
     files: tuple[str, ...] = ()
     absent: frozenset[Address] = frozenset()
     """Entities declared ``absent: true``: deleted whether tagged or not (their place is in ``sources``)."""
+    in_use_days: int = 30
+    """``safety.in_use_days``: deleting a role or user used within this many days is refused."""
     audits_account: bool = False
     """The configuration manages the account as a whole (``password_policy``, ``mfa`` or
     ``audit.account: true``): account-wide findings (root, password policy) are its to report."""
@@ -290,6 +292,11 @@ class LiveAccount:
     partition: str = "aws"
     caller_arn: str = ""
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    read_at: str = ""
+    """When the account was read (ISO 8601, UTC): the "now" of what was read."""
+    user_last_used: Mapping[str, str] = field(default_factory=dict)
+    """User name -> when its console password or an access key was last used (ISO 8601), from
+    the credential report; read only when a plan deletes users."""
 
 
 def policy_arn(partition: str, account_id: str, path: str, name: str) -> str:

@@ -173,7 +173,8 @@ OPERATIONS: dict[str, Operation] = _with_apply_lock(
             "",
             "GenerateCredentialReport",
             "GetCredentialReport",
-            used_by={"drift": ALWAYS, "plan": STALE_KEYS, "apply": STALE_KEYS},
+            # plan and apply read it when they delete a user (is it in use?) or deactivate stale keys.
+            used_by=EVERY_COMMAND,
         ),
         **_on("", "ListVirtualMFADevices", used_by={"drift": ALWAYS, "apply": ALWAYS}),
         **_on("user", "ListAccessKeys", used_by={"apply": ALWAYS, "plan": STALE_KEYS, "drift": STALE_KEYS}),

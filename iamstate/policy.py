@@ -61,6 +61,12 @@ _ACCOUNT_ID = re.compile(r"\d{12}")
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
 
 
+_MEMO: dict[str, Json] = {}
+_SUBSTITUTED: dict[str, Json] = {}
+_MEMO_ENTRIES = 16_384
+_MISSING = object()
+
+
 def normalize(document: Json) -> Json:
     """Return the canonical form of a policy document (pure).
 
@@ -69,7 +75,26 @@ def normalize(document: Json) -> Json:
     URL-encoded, as IAM returns it). Never raises on malformed input: what it
     cannot read is returned in a best-effort canonical form, left for the
     safety rules to report.
+
+    Equal inputs (same text, or same ``repr``: same keys in the same order, same
+    types) share one result, computed once: thousands of roles often carry one trust
+    policy. Treat the result as read-only.
     """
+    if type(document) not in (dict, list, str):
+        return _normalize(document)
+    return _memoized(_MEMO, repr(document), lambda: _normalize(document))
+
+
+def _memoized(memo: dict[str, Json], key: str, compute: Callable[[], Json]) -> Json:
+    found = memo.get(key, _MISSING)
+    if found is _MISSING:
+        if len(memo) >= _MEMO_ENTRIES:
+            memo.clear()
+        found = memo[key] = compute()
+    return found
+
+
+def _normalize(document: Json) -> Json:
     document = _parse(document)
     if not isinstance(document, Mapping):
         return _canonical_json(document)
@@ -118,8 +143,16 @@ def substitute(value: Json, variables: Mapping[str, str]) -> Json:
     """Replace ``${name}`` for every name in ``variables`` in all strings of a value (pure).
 
     Mapping keys are substituted too. Unknown ``${...}`` references, such as the
-    IAM policy variable ``${aws:username}``, are left untouched.
+    IAM policy variable ``${aws:username}``, are left untouched. Equal inputs share
+    one result, as in :func:`normalize`; treat it as read-only.
     """
+    if type(value) in (dict, list):
+        key = repr((value, sorted(variables.items())))
+        return _memoized(_SUBSTITUTED, key, lambda: _substitute(value, variables))
+    return _substitute(value, variables)
+
+
+def _substitute(value: Json, variables: Mapping[str, str]) -> Json:
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -53,6 +53,8 @@ def live_from_json(doc: Mapping[str, Json]) -> LiveAccount:
         account_id=doc["account_id"],
         partition=doc.get("partition", "aws"),
         caller_arn=doc.get("caller_arn", f"arn:aws:iam::{doc['account_id']}:user/iamstate"),
+        read_at=str(doc.get("read_at", "")),
+        user_last_used=dict(doc.get("user_last_used", {})),
     )
 
 

@@ -16,8 +16,8 @@ import pytest
 from iamstate import policy
 from iamstate.apply import (
     ApplyResult,
-    CreatedPrincipals,
     CallError,
+    CreatedPrincipals,
     PermanentError,
     ProgressEvent,
     ProgressKind,

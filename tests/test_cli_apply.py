@@ -70,6 +70,9 @@ def test_full_lifecycle_through_the_strict_layer(strict_iam: StrictIam, work: Pa
         reports["tags"] = {"team": "analytics", "cost-center": "42"}
         boundary = by_name(d["policies"], "dev-boundary")
         boundary["description"] = "Ceiling for every principal developers create (v2)"  # replace
+        boundary["exceptions"] = {
+            "replace-in-use": "Wording of the boundary fixed; roles move to a copy first"
+        }
 
     def roles(d: dict) -> None:  # type: ignore[type-arg]
         ci = by_name(d["roles"], "ci-deploy")

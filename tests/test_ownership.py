@@ -263,7 +263,10 @@ policies:
   - name: guard
     description: {description}
     document: {{Version: "2012-10-17", Statement: [{{Effect: Allow, Action: "s3:*", Resource: "*"}}]}}
-roles:
+{waiver}roles:
+"""
+WAIVED = """    exceptions:
+      replace-in-use: "Boundary wording fixed in SEC-77; apply moves every role to a copy first"
 """
 
 
@@ -274,7 +277,7 @@ def test_replacing_a_boundary_policy_never_leaves_a_role_without_one(
         f"  - {{name: app-{n}, trusted: {{services: [lambda.amazonaws.com]}}, permissions_boundary: guard}}\n"
         for n in range(10)
     )
-    work = write(tmp_path, BOUNDED.format(description="v1") + roles)
+    work = write(tmp_path, BOUNDED.format(description="v1", waiver="") + roles)
     applied = run_cli(strict_iam, work, "apply", ".", "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     iam = strict_iam.client("iam")
@@ -287,9 +290,18 @@ def test_replacing_a_boundary_policy_never_leaves_a_role_without_one(
             for n in range(10)
         }
 
-    # The new policy cannot be created: the apply stops half way. (Its first CreatePolicy takes
-    # the apply lock, its second creates the swap copy, the third would create the new policy.)
-    write(work, BOUNDED.format(description="v2") + roles)
+    # Refused unless waived: IAM cannot change a description in place.
+    write(work, BOUNDED.format(description="v2", waiver="") + roles)
+    strict_iam.clear()
+    refused = run_cli(strict_iam, work, "apply", ".", "--auto-approve")
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "[replace-in-use] policy.guard:" in refused.stdout + refused.stderr
+    assert strict_iam.writes() == []
+
+    # Waived, but the new policy cannot be created: the apply stops half way. (Its first
+    # CreatePolicy takes the apply lock, its second creates the swap copy, the third would
+    # create the new policy.)
+    write(work, BOUNDED.format(description="v2", waiver=WAIVED) + roles)
     strict_iam.fail_next("CreatePolicy", "AccessDenied", 403, after=2)
     failed = run_cli(strict_iam, work, "apply", ".", "--auto-approve")
     assert failed.returncode == 1
@@ -305,3 +317,86 @@ def test_replacing_a_boundary_policy_never_leaves_a_role_without_one(
     assert not strict_iam.refused()
     again = run_cli(strict_iam, work, "plan", ".", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout
+
+
+def use_credentials(strict: StrictIam, key_id: str, secret: str, token: str | None = None) -> None:
+    """One IAM call signed with these credentials: the endpoint records the key (and role) as used."""
+    import boto3
+
+    client = boto3.client(
+        "iam",
+        endpoint_url=strict.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
+    client.list_users()
+
+
+def test_deleting_a_user_whose_key_was_just_used_is_refused(strict_iam: StrictIam, tmp_path: Path) -> None:
+    iam = strict_iam.client("iam")
+    iam.create_user(UserName="jenkins", Tags=tags(iamstate_stack="iamstate"))
+    key = iam.create_access_key(UserName="jenkins")["AccessKey"]
+    use_credentials(strict_iam, key["AccessKeyId"], key["SecretAccessKey"])
+    work = write(tmp_path, 'account: {id: "123456789012"}\n')
+    strict_iam.clear()
+
+    result = run_cli(strict_iam, work, "apply", ".", "--auto-approve")
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert (
+        "[delete-in-use] user.jenkins: the plan deletes user.jenkins, whose password or access key was used"
+        in result.stdout
+    )
+    assert {c.operation for c in strict_iam.writes()} == {"GenerateCredentialReport"}, "nothing changed"
+    assert "GenerateCredentialReport" in strict_iam.operations(), "the report is read when users are deleted"
+
+    # Deleted on purpose: absent: true with a reason.
+    write(
+        work,
+        'account: {id: "123456789012"}\nusers:\n  - name: jenkins\n    absent: true\n'
+        '    exceptions: {delete-in-use: "CI moved to role ci-deploy in CHG-8812; the key is retired"}\n',
+    )
+    result = run_cli(strict_iam, work, "apply", ".", "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "jenkins" not in {u["UserName"] for u in iam.list_users()["Users"]}
+
+
+def test_a_plan_that_deletes_no_user_reads_no_credential_report(
+    strict_iam: StrictIam, tmp_path: Path
+) -> None:
+    work = write(tmp_path, FOUR_ROLES)
+    strict_iam.clear()
+    plan_json(strict_iam, work)
+    assert "GenerateCredentialReport" not in strict_iam.operations()
+
+
+def test_deleting_a_role_assumed_minutes_ago_is_refused(strict_iam: StrictIam, tmp_path: Path) -> None:
+    iam = strict_iam.client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    iam.create_role(RoleName="nightly", AssumeRolePolicyDocument=trust, Tags=tags(iamstate_stack="iamstate"))
+    creds = strict_iam.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/nightly", RoleSessionName="batch"
+    )["Credentials"]
+    use_credentials(strict_iam, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    work = write(tmp_path, 'account: {id: "123456789012"}\n')
+
+    doc = plan_json(strict_iam, work, expect=3)
+
+    [finding] = [f for f in doc["findings"] if f["rule"] == "delete-in-use"]
+    assert finding["address"] == "role.nightly" and "was assumed within the last day" in finding["message"]
+    assert not finding["waived"]
+    warning = [f for f in doc["findings"] if f["rule"] == "principal-references-break"]
+    assert warning and warning[0]["address"] == "role.nightly"

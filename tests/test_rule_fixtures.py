@@ -77,14 +77,16 @@ def run_live_case(case: Path) -> tuple[LiveFinding, ...]:
         config = load_config("config.yaml").config
     doc = json.loads((case / "live.json").read_text())
     report = case / "credential_report.csv"
+    live = live_from_json(doc)
     inp = audit_input(
         config,
-        live_from_json(doc),
+        live,
         parse_credential_report(report.read_text()) if report.exists() else (),
         doc.get("account_summary", {}),
         now=datetime.fromisoformat(doc["now"]),
         mfa_users=frozenset(doc.get("virtual_mfa", {}).get("users", [])),
         root_virtual_mfa=bool(doc.get("virtual_mfa", {}).get("root", False)),
+        unmanaged=build_plan(config, live).unmanaged,
     )
     return live_findings(inp)
 

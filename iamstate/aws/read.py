@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -62,6 +63,7 @@ def read_account(
     counter = CallCounter()
     counter.attach(iam, sts)
     started = time.monotonic()
+    read_at = datetime.now(UTC).isoformat()
     try:
         with aws_errors("sts:GetCallerIdentity"):
             identity = sts.get_caller_identity()
@@ -96,6 +98,7 @@ def read_account(
         partition=partition,
         caller_arn=caller_arn,
         api_calls=api_calls,
+        read_at=read_at,
     )
 
 

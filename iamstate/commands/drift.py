@@ -57,6 +57,7 @@ def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "
         now=datetime.now(UTC),
         mfa_users=assignments.users,
         root_virtual_mfa=assignments.root,
+        unmanaged=the_plan.unmanaged,
     )
     result = DriftReport(the_plan, live_findings(inp), threshold, report.generated_time)
     doc = result.to_json()

@@ -8,6 +8,7 @@ The shell around the pure core: it loads files, talks to AWS through
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from iamstate.audit import (
     deactivates,
     deactivation_candidates,
     has_stale_key,
+    last_used_by_user,
     stale_key_ids,
     stale_keys,
     with_deactivations,
@@ -32,7 +34,7 @@ from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope
 from iamstate.ownership import owns_path_and_name
-from iamstate.plan import Plan
+from iamstate.plan import Action, Plan
 from iamstate.references import managed_to_look_up, reference_problems
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.savedplan import metadata
@@ -191,6 +193,11 @@ def make_plan(
     if problems:
         raise ConfigError(problems)
     the_plan = build_plan(config, live)
+    if read_report is None:
+        read_report = functools.cache(lambda: _read_report(clients))
+    if any(c.address.kind is Kind.USER and c.action is Action.DELETE for c in the_plan.changes):
+        # Whether a user about to go was used lately is in the credential report alone.
+        live = dataclasses.replace(live, user_last_used=last_used_by_user(read_report().rows))
     findings = run_rules(
         RuleInput(config, live, the_plan.changes, loaded.findings),
         live=True,
@@ -214,9 +221,9 @@ def _deactivate_stale_keys(
     read_report: Callable[[], CredentialReport] | None,
 ) -> Plan:
     """The plan with UpdateAccessKey(Status=Inactive) for each stale key of a declared user."""
-    from iamstate.aws.audit import list_access_keys, read_credential_report
+    from iamstate.aws.audit import list_access_keys
 
-    report = read_report() if read_report is not None else read_credential_report(clients.iam)
+    report = read_report() if read_report is not None else _read_report(clients)
     now = datetime.now(UTC)
     candidates = {
         n.lower()
@@ -228,6 +235,12 @@ def _deactivate_stale_keys(
             stale += stale_keys(row, list_access_keys(clients.iam, row.user), config.credentials, now)
     log.debug("plan.stale_access_keys", keys=stale_key_ids(stale))
     return with_deactivations(the_plan, stale)
+
+
+def _read_report(clients: Clients) -> CredentialReport:
+    from iamstate.aws.audit import read_credential_report
+
+    return read_credential_report(clients.iam)
 
 
 def log_done(command: str, live: LiveAccount, the_plan: Plan, started: float, **extra: Json) -> None:

@@ -11,16 +11,19 @@ not errors but refusals: findings in :attr:`LoadedConfig.findings`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from iamstate.config.build import Builder
+from iamstate.config.files import config_root, read_config_file
+from iamstate.config.limits import MAX_CONFIG_FILE_BYTES
 from iamstate.config.refusals import take_refusals
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
-from iamstate.config.where import list_sections
-from iamstate.config.yamlpos import YamlFile, YamlPath, load_yaml_file
+from iamstate.config.where import list_sections, subject
+from iamstate.config.yamlpos import YamlFile, YamlPath, gc_paused, parse_yaml
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
 from iamstate.plan import Finding
@@ -47,8 +50,10 @@ def config_files(path: str | os.PathLike[str]) -> list[Path]:
     """The YAML files PATH means: the file itself, or every ``*.yaml``/``*.yml`` below a directory.
 
     Below a directory, files and directories whose name starts with "." (``.git``,
-    ``.github``) are skipped. Files come sorted by their path relative to PATH, each
-    as PATH joined with that relative path. Raises ConfigError when PATH does not exist.
+    ``.github``) are skipped, and symbolic links to directories are not followed.
+    Files come sorted by their path relative to PATH, each as PATH joined with that
+    relative path; a symbolic link or special file with a YAML name is listed too, so
+    that reading it reports what it is. Raises ConfigError when PATH does not exist.
     """
     root = Path(path)
     if root.is_file():
@@ -60,7 +65,7 @@ def config_files(path: str | os.PathLike[str]) -> list[Path]:
         relative = candidate.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if candidate.suffix.lower() in _SUFFIXES and candidate.is_file():
+        if candidate.suffix.lower() in _SUFFIXES and (candidate.is_symlink() or not candidate.is_dir()):
             found.append(relative)
     return [root / relative for relative in sorted(found, key=lambda r: r.as_posix())]
 
@@ -71,6 +76,13 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
     ``partition`` is what ``${partition}`` stands for (``aws``, ``aws-cn``, ...).
     Raises ConfigError with every problem found, sorted by file and line.
     """
+    # Loading builds millions of small objects that live until the command ends; the
+    # cyclic collector would walk them all again and again while they are made.
+    with gc_paused():
+        return _load_config(path, partition)
+
+
+def _load_config(path: str | os.PathLike[str], partition: str) -> LoadedConfig:
     files = config_files(path)
     if not files:
         raise ConfigError(
@@ -81,11 +93,9 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
                 )
             ]
         )
-    parsed = [(file, *load_yaml_file(file, str(file))) for file in files]
-
-    # A YAML policy document named by a document_file is data, not configuration.
-    documents = _document_files([f for _, f, _ in parsed if f is not None])
-    parsed = [entry for entry in parsed if entry[0].resolve() not in documents]
+    root = config_root(path)
+    parsed = [(file, *_parse_file(root, file)) for file in files]
+    parsed, named = _documents_named(parsed)
 
     diagnostics: list[Diagnostic] = []
     findings: list[Finding] = []
@@ -117,27 +127,83 @@ def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> Load
     # With a file unreadable, names it declares are unknown: checking references
     # across files would only add noise to the syntax error that explains it.
     if all(file is not None for _, file, _ in parsed):
-        builder = Builder(loaded, broken, partition)
+        builder = Builder(loaded, broken, partition, root=root)
         config = builder.build()
         diagnostics.extend(builder.diagnostics)
+    diagnostics.extend(named)
     if diagnostics or config is None:
         raise ConfigError(_sorted_unique(diagnostics))
     return LoadedConfig(config, tuple(sorted(findings, key=lambda f: _location_key(f.location))))
 
 
-def _document_files(files: list[YamlFile]) -> set[Path]:
-    """Files that declarations name (``document_file``, ``metadata_file``): data, not configuration."""
-    out: set[Path] = set()
-    for file in files:
+def _parse_file(root: Path, file: Path) -> tuple[YamlFile | None, list[Diagnostic]]:
+    text = read_config_file(root, file, str(file), max_bytes=MAX_CONFIG_FILE_BYTES)
+    if isinstance(text, Diagnostic):
+        return None, [text]
+    return parse_yaml(text, str(file))
+
+
+Parsed = list[tuple[Path, YamlFile | None, list[Diagnostic]]]
+
+
+def _documents_named(parsed: Parsed) -> tuple[Parsed, list[Diagnostic]]:
+    """Take out the YAML files that declarations name (``document_file``, ``metadata_file``):
+    they are data, not configuration.
+
+    A named file that declares configuration sections stays configuration, and naming
+    it is an error where it is named: reading it as a document would silently
+    drop what it declares.
+    """
+    by_path = {_resolved(entry[0]): entry for entry in parsed}
+    taken: set[Path] = set()
+    problems: list[Diagnostic] = []
+    sections = set(section_keys())
+    for file, key_path, value in _named_files(parsed):
+        try:
+            named = (Path(file.name).parent / value).resolve()
+        except (OSError, RuntimeError):
+            continue  # a symbolic-link loop: reading it reports that
+        entry = by_path.get(named)
+        if entry is None:
+            continue
+        declared = (
+            sorted(sections & set(entry[1].data)) if entry[1] and isinstance(entry[1].data, dict) else []
+        )
+        if declared:
+            problems.append(
+                Diagnostic(
+                    f"{subject(file, key_path)} '{value}' is one of the configuration's own files "
+                    f"(it declares {', '.join(declared)})",
+                    file.at(key_path),
+                    "name a file that holds only the document or metadata; reading this one as such "
+                    "would drop what it declares",
+                )
+            )
+        else:
+            taken.add(named)
+    return [entry for entry in parsed if _resolved(entry[0]) not in taken], problems
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
+
+
+def _named_files(parsed: Parsed) -> Iterator[tuple[YamlFile, YamlPath, str]]:
+    """Each ``*_file`` a declared entity names: the file, where (``("policies", 0, "document_file")``), the value."""
+    for _, file, _ in parsed:
+        if file is None or not isinstance(file.data, dict):
+            continue
         for section in list_sections():
             items = file.get(section)
-            for item in items if isinstance(items, list) else []:
+            for index, item in enumerate(items if isinstance(items, list) else []):
                 if not isinstance(item, dict):
                     continue
                 for key, value in item.items():
                     if key.endswith("_file") and isinstance(value, str):
-                        out.add((Path(file.name).parent / value).resolve())
-    return out
+                        yield file, (*section, index, key), value
 
 
 def _location_key(location: SourceLocation | str | None) -> tuple[int, str, int, int]:

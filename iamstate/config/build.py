@@ -10,8 +10,6 @@ so that all are reported.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from iamstate import ownership, policy
+from iamstate.config.docfile import load_document_file
+from iamstate.config.files import read_referenced_file
 from iamstate.config.iamchecks import declaration_problems
+from iamstate.config.limits import MAX_METADATA_FILE_BYTES
 from iamstate.config.where import did_you_mean, subject
-from iamstate.config.yamlpos import YamlFile, YamlPath, parse_yaml
+from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.constraints import Quotas
 from iamstate.errors import Diagnostic
 from iamstate.kinds import KindSpec, spec, specs
@@ -40,7 +41,7 @@ from iamstate.model import (
     State,
 )
 
-SETTINGS = ("account", "scope", "mfa", "credentials", "audit")
+SETTINGS = ("account", "scope", "mfa", "credentials", "audit", "safety")
 """Top-level sections of settings; like a singleton kind's section, each may appear in one file only."""
 
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
@@ -121,7 +122,11 @@ class Builder:
     and its waivers.
     """
 
-    def __init__(self, files: list[YamlFile], broken: set[tuple[str, YamlPath]], partition: str):
+    def __init__(
+        self, files: list[YamlFile], broken: set[tuple[str, YamlPath]], partition: str, *, root: Path
+    ):
+        self.root = root
+        """The config root: files the configuration names must lie inside it."""
         self.files = files
         self.broken = broken
         self.partition = partition
@@ -139,6 +144,7 @@ class Builder:
         self.policy_references: list[PolicyReference] = []
         """Policies named by ARN, with where (they must exist live: checked at plan time)."""
         self._declared: dict[Kind, list[Declared]] = {}
+        self._declared_names: dict[Kind, dict[str, Declared]] = {}
 
     # --- services for the kinds -----------------------------------------------------
 
@@ -186,8 +192,10 @@ class Builder:
         return self._declared[kind]
 
     def declared_names(self, kind: Kind) -> dict[str, Declared]:
-        """The declarations of one kind by name."""
-        return {d.name: d for d in self.declared(kind)}
+        """The declarations of one kind by name (built once: every reference looks here)."""
+        if kind not in self._declared_names:
+            self._declared_names[kind] = {d.name: d for d in self.declared(kind)}
+        return self._declared_names[kind]
 
     def declarations_at(self, kind: KindSpec[Any], section: tuple[str, ...]) -> Iterator[Declared]:
         """The declarations at a kind's YAML path: list items across files, or a singleton's one value."""
@@ -246,40 +254,16 @@ class Builder:
 
     def read_document_file(self, d: Declared, key: str) -> dict[str, Json] | None:
         """A policy document from the JSON or YAML file a declaration names; None after an error."""
-        relative = str(d.data[key])
         where = d.at(key)
-        file_path = Path(d.file.name).parent / relative
-        shown = os.path.normpath(file_path)
-        try:
-            text = file_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.error(
-                f"{d.what(key)} '{relative}' not found (looked for {shown})",
-                where,
-                f"{key} is relative to the YAML file that declares the policy",
-            )
+        found = load_document_file(
+            self.root, where, str(d.data[key]), key=key, field=d.what(key), entity=d.what()
+        )
+        if isinstance(found, list):
+            self.diagnostics.extend(found)
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(f"{d.what(key)}: cannot read {shown}: {exc}", where)
-            return None
+        shown, loaded = found.name, found.data
         if shown not in self.document_files:
             self.document_files.append(shown)
-        loaded: Json
-        if file_path.suffix.lower() == ".json":
-            try:
-                loaded = json.loads(text)
-            except json.JSONDecodeError as exc:
-                self.error(
-                    f"invalid JSON in the document of {d.what()}: {exc.msg}",
-                    SourceLocation(shown, exc.lineno, exc.colno),
-                )
-                return None
-        else:
-            parsed, problems = parse_yaml(text, shown)
-            if parsed is None:
-                self.diagnostics.extend(problems)
-                return None
-            loaded = parsed.data
         if not isinstance(loaded, dict):
             self.error(
                 f"the document of {d.what()} in {shown} must be a mapping (a JSON object), "
@@ -294,29 +278,27 @@ class Builder:
         """The text of a file a declaration names (relative to its YAML file); None after an error."""
         relative = str(d.data[key])
         where = d.at(key)
-        file_path = Path(d.file.name).parent / relative
-        shown = os.path.normpath(file_path)
-        if file_path.suffix.lower() not in suffixes:
+        if Path(relative).suffix.lower() not in suffixes:
             self.error(
                 f"{d.what(key)} '{relative}' must be a {' or '.join(suffixes)} file",
                 where,
             )
             return None
-        try:
-            text = file_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.error(
-                f"{d.what(key)} '{relative}' not found (looked for {shown})",
-                where,
-                f"{key} is relative to the YAML file that declares it",
-            )
+        found = read_referenced_file(
+            self.root,
+            where,
+            relative,
+            what=d.what(key),
+            max_bytes=MAX_METADATA_FILE_BYTES,
+            allowed_suffixes=suffixes,
+            not_found_hint=f"{key} is relative to the YAML file that declares it",
+        )
+        if isinstance(found, Diagnostic):
+            self.diagnostics.append(found)
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(f"{d.what(key)}: cannot read {shown}: {exc}", where)
-            return None
-        if shown not in self.document_files:
-            self.document_files.append(shown)
-        return text
+        if found.name not in self.document_files:
+            self.document_files.append(found.name)
+        return found.text
 
     # --- the whole configuration -------------------------------------------------
 
@@ -345,6 +327,7 @@ class Builder:
                     self.sources[d.address] = d.at(kind.name_key)
                     if not self.is_broken(d):
                         absent.add(d.address)
+                        self._exceptions(d.address, d.file, d.path, d.data)
                     continue
                 kind.build(d, self)
                 managed.add(kind.kind)
@@ -372,6 +355,7 @@ class Builder:
             require_mfa=frozenset(self.require_mfa),
             files=tuple([f.name for f in self.files] + self.document_files),
             absent=frozenset(absent),
+            in_use_days=int(self._section("safety").get("in_use_days", 30)),
             audits_account=bool(
                 Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
             ),
@@ -470,12 +454,14 @@ def _all_strings(value: Json) -> Iterator[str]:
 def _strings(
     value: Json, file: YamlFile, path: YamlPath, what: str
 ) -> Iterator[tuple[str, SourceLocation, str]]:
-    """Every string in ``value`` with where it was written (keys located at the key)."""
+    """Every string in ``value`` that names a variable, with where it was written (keys at the key)."""
     if isinstance(value, str):
-        yield value, file.at(path), what
+        if "${" in value:
+            yield value, file.at(path), what
     elif isinstance(value, dict):
         for key, child in value.items():
-            yield str(key), file.key_at((*path, key)), what
+            if "${" in str(key):
+                yield str(key), file.key_at((*path, key)), what
             yield from _strings(child, file, (*path, key), what)
     elif isinstance(value, list):
         for index, child in enumerate(value):

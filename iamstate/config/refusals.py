@@ -9,6 +9,7 @@ not also show up as "unknown key". The rules themselves live in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -62,7 +63,13 @@ def refusal_rule(path: YamlPath) -> str | None:
     """The rule a key at ``path`` violates, or None."""
     if path in _ALLOWED or not path or not isinstance(path[-1], str):
         return None
-    key = _squash(path[-1])
+    return _key_rule(path[-1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_rule(name: str) -> str | None:
+    # Keys repeat (every entity has a name, a path, tags): classify each spelling once.
+    key = _squash(name)
     if key in _INLINE_KEYS:
         return INLINE_POLICY
     if key in _CREDENTIAL_KEYS or key.startswith("root") or any(w in key for w in _CREDENTIAL_WORDS):

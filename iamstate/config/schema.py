@@ -1,8 +1,10 @@
 """Structural validation of one YAML file against ``iamstate.schema.json``.
 
-jsonschema finds the problems; this module turns each one into a located
-:class:`Diagnostic` whose message names the entity and field in the user's words,
-with a hint (did you mean, quote it, allowed values) where one helps.
+A file is checked once, whole, by a compiled validator (``jsonschema_rs``, the same
+Draft 2020-12); only a file it rejects is walked by ``jsonschema``, whose errors
+this module turns into located diagnostics whose messages name the
+entity and field in the user's words, with a hint (did you mean, quote it, allowed
+values) where one helps. Without ``jsonschema_rs`` every file is walked.
 """
 
 from __future__ import annotations
@@ -10,16 +12,18 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from iamstate.config.where import describe_value, did_you_mean, entity_at, quoted_list, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
+from iamstate.model import Json
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -64,7 +68,31 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema())
+
+
+@functools.cache
+def _compiled() -> Callable[[Json], bool] | None:
+    """The compiled validator's yes/no check, or None where ``jsonschema_rs`` is not installed."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    is_valid: Callable[[Json], bool] = jsonschema_rs.Draft202012Validator(_schema()).is_valid
+    return is_valid
+
+
+def is_valid(data: Json) -> bool:
+    """Whether one file's data satisfies the schema, by the compiled validator (fast) if there is one."""
+    check = _compiled()
+    if check is not None:
+        try:
+            return check(data)
+        except (ValueError, TypeError, OverflowError):
+            pass  # a value it cannot take; the walk below decides
+    return _validator().is_valid(data)
 
 
 def section_keys() -> list[str]:
@@ -86,6 +114,8 @@ def validate(file: YamlFile) -> tuple[list[Diagnostic], set[YamlPath]]:
     """
     diagnostics: list[Diagnostic] = []
     broken: set[YamlPath] = set()
+    if is_valid(file.data):
+        return diagnostics, broken
     for error in _validator().iter_errors(file.data):
         path: YamlPath = tuple(error.absolute_path)
         entity = entity_at(path)

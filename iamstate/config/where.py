@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,8 +12,12 @@ from iamstate.kinds import KindSpec, specs
 from iamstate.model import Json
 
 
+@functools.cache
 def list_sections() -> dict[tuple[str, ...], KindSpec[Any]]:
-    """The YAML paths that hold lists of declared entities, and the kind each item declares."""
+    """The YAML paths that hold lists of declared entities, and the kind each item declares.
+
+    Computed once (the kinds are registered at import); treat it as read-only.
+    """
     return {s.section: s for s in specs() if s.section is not None and not s.singleton}
 
 

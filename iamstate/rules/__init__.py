@@ -33,6 +33,7 @@ from iamstate.rules.base import (
     Rule,
     RuleInput,
     SamlProviderRule,
+    UnmanagedEntityRule,
     UserRule,
 )
 
@@ -81,7 +82,9 @@ RULES: dict[str, ConfigRule] = {r.id: r for r in _ALL if isinstance(r, ConfigRul
 LIVE_RULES: dict[str, LiveRule] = {r.id: r for r in _ALL if isinstance(r, LiveRule)}
 """The rules of drift's live audit, by id, in catalogue order."""
 CHECKS: dict[str, Callable[..., Found]] = {
-    r.id: r.check for r in LIVE_RULES.values() if isinstance(r, (AccountRule, UserRule, SamlProviderRule))
+    r.id: r.check
+    for r in LIVE_RULES.values()
+    if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule))
 }
 """The check behind each live rule."""
 

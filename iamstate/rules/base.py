@@ -24,8 +24,9 @@ Targets (base classes), and what ``check`` receives:
 - :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
   caller's ARN, the planned changes as a whole, or one change at a time.
 - :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
-  :class:`AccountRule`: drift's live audit (:class:`~iamstate.audit.AuditInput`):
-  the root user, each live user's report row, each SAML provider, or the account.
+  :class:`AccountRule`, :class:`UnmanagedEntityRule`: drift's live audit
+  (:class:`~iamstate.audit.AuditInput`): the root user, each live user's report row,
+  each SAML provider, the account, or each entity in scope the plan leaves alone.
 
 Every target but the live ones takes a :class:`RuleInput`.
 """
@@ -59,7 +60,7 @@ from iamstate.model import (
     LiveAccount,
     Resource,
 )
-from iamstate.plan import Change, Finding, Severity
+from iamstate.plan import Change, Finding, Severity, Unmanaged
 from iamstate.rules.statements import Statement, labelled
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
@@ -429,7 +430,8 @@ class LiveRule(Rule):
 
 
 class AccountRule(LiveRule):
-    """Target: the account as a whole; findings at ``account``."""
+    """Target: the account as a whole; findings at ``account``. Account-wide findings come
+    only from a configuration that manages the account (``AuditInput.audits_account``)."""
 
     address: ClassVar[str] = ACCOUNT_ADDRESS
 
@@ -437,7 +439,19 @@ class AccountRule(LiveRule):
     def check(self, inp: AuditInput) -> Found: ...
 
     def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
-        yield Subject(self.address), self.check(inp)
+        if inp.audits_account:
+            yield Subject(self.address), self.check(inp)
+
+
+class UnmanagedEntityRule(LiveRule):
+    """Target: each live entity in scope that the plan leaves alone (``AuditInput.unmanaged``)."""
+
+    @abstractmethod
+    def check(self, entry: Unmanaged, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        for entry in inp.unmanaged:
+            yield Subject(str(entry.address)), self.check(entry, inp)
 
 
 class RootRule(AccountRule):

@@ -2,7 +2,8 @@
 catalogue (pure).
 
 ``python -m iamstate.rules.table`` prints the table of safety rules: paste it over
-the one under "Safety rules" in README.md. ``--live`` prints the table of drift's
+the one under "Safety rules" in README.md (``make rule-tables`` updates README.md
+and the schema in place, with :func:`write`). ``--live`` prints the table of drift's
 live findings (under "Drift"). ``--schema`` prints the JSON of the generated part of
 ``$defs.exceptions`` in ``schemas/iamstate.schema.json``: ``properties`` (one
 optional reason per waivable rule) and ``x-iamstate-unwaivable`` (what the loader
@@ -75,6 +76,28 @@ def schema_unwaivable() -> dict[str, Json]:
                 entry["waiver_flag"] = rule.waiver_flag
             out[rule.id] = entry
     return out
+
+
+def _replace_table(text: str, header: str, new: str) -> str:
+    """``text`` with the markdown table that starts at ``header`` replaced by ``new``."""
+    start = text.index(header)
+    end = start
+    lines = text[start:].splitlines(keepends=True)
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        end += len(line)
+    return text[:start] + new + text[end:]
+
+
+def write(readme: str, schema: dict[str, Json]) -> tuple[str, dict[str, Json]]:
+    """README text and schema with the generated tables and exceptions put in (pure)."""
+    readme = _replace_table(readme, HEADER[0], table())
+    readme = _replace_table(readme, LIVE_HEADER[0], live_table())
+    exceptions = schema["$defs"]["exceptions"]
+    exceptions["properties"] = schema_exceptions()
+    exceptions[UNWAIVABLE_KEY] = schema_unwaivable()
+    return readme, schema
 
 
 def main(args: list[str]) -> str:
