@@ -165,13 +165,19 @@ def test_with_a_lock_timeout_the_second_apply_waits_and_converges(
     assert not lock_exists(strict_iam)
 
 
-def test_sigterm_releases_the_lock_and_the_rerun_converges(strict_iam: StrictIam, tmp_path: Path) -> None:
+def apply_under_way(strict: StrictIam, tmp_path: Path) -> Apply:
+    """An apply of examples/ (slowed down, one call at a time) that has made its first writes."""
     examples(tmp_path / "iam")
-    strict_iam.configure(latency=0.15)
-    apply = Apply(strict_iam, tmp_path, "iam", "--parallelism", "1")
+    strict.configure(latency=0.15)
+    apply = Apply(strict, tmp_path, "iam", "--parallelism", "1")
     deadline = time.monotonic() + 120
-    while len(strict_iam.writes()) < 5 and time.monotonic() < deadline:
+    while len(strict.writes()) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
+    return apply
+
+
+def test_sigterm_releases_the_lock_and_the_rerun_converges(strict_iam: StrictIam, tmp_path: Path) -> None:
+    apply = apply_under_way(strict_iam, tmp_path)
     assert lock_exists(strict_iam), "the apply holds the lock while it writes"
     apply.process.send_signal(signal.SIGTERM)
     code, out, err = apply.finish(timeout=120)
@@ -185,12 +191,7 @@ def test_sigterm_releases_the_lock_and_the_rerun_converges(strict_iam: StrictIam
 
 
 def test_a_killed_applys_lock_is_reported_and_unlock_clears_it(strict_iam: StrictIam, tmp_path: Path) -> None:
-    examples(tmp_path / "iam")
-    strict_iam.configure(latency=0.15)
-    apply = Apply(strict_iam, tmp_path, "iam", "--parallelism", "1")
-    deadline = time.monotonic() + 120
-    while len(strict_iam.writes()) < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    apply = apply_under_way(strict_iam, tmp_path)
     apply.process.kill()  # SIGKILL: no handler runs, the lock stays
     apply.finish(timeout=60)
     strict_iam.configure()
