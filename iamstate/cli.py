@@ -21,6 +21,7 @@ from iamstate import __version__, logs
 from iamstate.apply import ProgressEvent
 from iamstate.commands import apply as apply_cmd
 from iamstate.commands import drift as drift_cmd
+from iamstate.commands import explain as explain_cmd
 from iamstate.commands import import_ as import_cmd
 from iamstate.commands import permissions as permissions_cmd
 from iamstate.commands import plan as plan_cmd
@@ -365,6 +366,42 @@ def unlock(
     """Remove the apply lock a killed apply left (only an expired one, or your own, without --force)."""
     aws, _ = _aws_options(profile, endpoint_url, Format.text, None, log_format, verbose, no_color)
     _finish(lambda: unlock_cmd.unlock(path, aws, force=force))
+
+
+class ExplainFormat(StrEnum):
+    """Output formats of ``explain``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+@aws_command(formats=ExplainFormat)
+def explain(
+    aws: AwsOptions,
+    output: OutputOptions,
+    address: Annotated[
+        str, typer.Argument(help="The principal: user.NAME, group.NAME or role.NAME.", show_default=False)
+    ],
+    path: PathArg = ".",
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Explain the configuration as declared, without AWS (AWS-managed policies from the built-in table).",
+        ),
+    ] = False,
+    desired: Annotated[
+        bool,
+        typer.Option(
+            "--desired", help="Explain the principal as apply would leave it, not as it is live (reads AWS)."
+        ),
+    ] = False,
+) -> None:
+    """What one user, group or role can do: access by service and level, escalation paths, exposures, and the policies behind each."""
+    _finish(
+        lambda: explain_cmd.explain(address, path, aws, output, offline=offline, desired=desired), output.out
+    )
 
 
 class ForCommand(StrEnum):

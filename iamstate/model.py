@@ -292,6 +292,9 @@ class LiveAccount:
     partition: str = "aws"
     caller_arn: str = ""
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    managed_documents: Mapping[str, Json] = field(default_factory=dict)
+    """The default-version documents of the AWS-managed policies the account and the
+    configuration attach, by ARN (read at plan time; empty when not read)."""
     read_at: str = ""
     """When the account was read (ISO 8601, UTC): the "now" of what was read."""
     user_last_used: Mapping[str, str] = field(default_factory=dict)

@@ -9,7 +9,9 @@ configuration into a policy document:
   report, the account password policy) are granted on ``*``, as IAM requires;
 - everything else is granted on the ARNs under ``scope.paths`` only; ``iam:PassRole``, which
   AddRoleToInstanceProfile needs, only on the declared roles that an instance
-  profile holds;
+  profile holds; ``iam:GetPolicy`` and ``iam:GetPolicyVersion``, which read the
+  documents of the AWS-managed policies for the analysis (and whether AWS has those
+  the configuration names), on ``arn:${partition}:iam::aws:policy/*``;
 - apply's lock (:mod:`iamstate.lock`) is granted on its one ARN, apply only;
 - writes on what iamstate tags (policies, roles, users, instance profiles) carry
   the stack tag as a condition, where the action catalogue says IAM evaluates it
@@ -163,10 +165,14 @@ OPERATIONS: dict[str, Operation] = _with_apply_lock(
         **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
         **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
         **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
-        # Whether AWS has the AWS-managed policies the configuration names (iamstate.references).
-        "GetPolicy": Operation(
-            (Grant("iam:GetPolicy", "policy", "PolicyArn", aws_managed=True),), EVERY_COMMAND
-        ),
+        # The documents of the AWS-managed policies attached, for the analysis — iamstate.aws.managed;
+        # and whether AWS has those the configuration names — iamstate.references.
+        **{
+            operation: Operation(
+                (Grant(f"iam:{operation}", "policy", "PolicyArn", aws_managed=True),), EVERY_COMMAND
+            )
+            for operation in ("GetPolicy", "GetPolicyVersion")
+        },
         # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
         **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),
         **_on(

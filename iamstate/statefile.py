@@ -37,13 +37,17 @@ def state_from_json(items: list[Mapping[str, Json]]) -> State:
 
 
 def live_to_json(live: LiveAccount) -> dict[str, Json]:
-    """A live account as JSON (without the call counts)."""
-    return {
+    """A live account as JSON (without the call counts); ``managed_policies`` holds the
+    AWS-managed documents read, when there are any."""
+    doc: dict[str, Json] = {
         "account_id": live.account_id,
         "partition": live.partition,
         "caller_arn": live.caller_arn,
         "resources": state_to_json(live.state),
     }
+    if live.managed_documents:
+        doc["managed_policies"] = dict(live.managed_documents)
+    return doc
 
 
 def live_from_json(doc: Mapping[str, Json]) -> LiveAccount:
@@ -53,6 +57,7 @@ def live_from_json(doc: Mapping[str, Json]) -> LiveAccount:
         account_id=doc["account_id"],
         partition=doc.get("partition", "aws"),
         caller_arn=doc.get("caller_arn", f"arn:aws:iam::{doc['account_id']}:user/iamstate"),
+        managed_documents=dict(doc.get("managed_policies") or {}),
         read_at=str(doc.get("read_at", "")),
         user_last_used=dict(doc.get("user_last_used", {})),
     )

@@ -15,8 +15,12 @@ UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the developer's AWS profile or credentials, or reaches AWS."""
+def _isolated_aws_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No test reads the developer's AWS profile or credentials, or reaches AWS; each test has its
+    own cache of AWS-managed policy documents, never the developer's."""
+    monkeypatch.setenv("IAMSTATE_CACHE_DIR", str(tmp_path_factory.mktemp("iamstate-cache")))
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)

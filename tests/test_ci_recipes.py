@@ -309,8 +309,10 @@ def test_the_action_plans_once_for_markdown_json_and_sarif(iam_endpoint: LocalIa
     assert "**Plan: 2 to add, 0 to change, 0 to destroy.**" in Path(outputs["report"]).read_text()
     assert json.loads(Path(outputs["json"]).read_text())["summary"]["add"] == 2
     sarif = json.loads(Path(outputs["sarif"]).read_text())
-    (result_json,) = sarif["runs"][0]["results"]
-    assert result_json["ruleId"] == "service-wildcard"
+    results = {r["ruleId"]: r for r in sarif["runs"][0]["results"]}
+    # logs:* on every log group is a service wildcard, and opens log groups' resource policies up.
+    assert set(results) == {"service-wildcard", "resource-exposure"}
+    result_json = results["service-wildcard"]
     assert result_json["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "infra/iam/main.yaml"
     assert "Plan: 2 to add" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
 

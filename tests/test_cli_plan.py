@@ -195,8 +195,10 @@ def test_verbose_json_logs_go_to_stderr_and_count_calls_by_operation(
     calls = read["api_calls"]
     assert calls["GetAccountAuthorizationDetails"] >= 1 and calls["ListRoles"] >= 1
     assert calls["ListPolicyTags"] == 1  # one owned customer policy
-    per_entity = {"GetRole", "GetUser", "GetGroup", "GetPolicy", "ListAttachedRolePolicies", "ListRoleTags"}
+    per_entity = {"GetRole", "GetUser", "GetGroup", "ListAttachedRolePolicies", "ListRoleTags"}
     assert not per_entity & set(calls)
+    # One AWS-managed policy is attached (SecurityAudit): its document is read once.
+    assert calls["GetPolicy"] == 1 and calls["GetPolicyVersion"] == 1
 
 
 def test_other_account_is_refused_before_reading(iam_endpoint: LocalIam, workdir: Path) -> None:

@@ -34,6 +34,7 @@ CALL_SOURCES = [
     "audit.py",
     "aws/read.py",
     "aws/audit.py",
+    "aws/managed.py",
     "aws/write.py",
     "aws/lock.py",
     *sorted(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "kinds").glob("*.py")),
@@ -120,10 +121,20 @@ def _policy_config(tmp_path: Path, documents: dict[str, dict[str, object]]) -> P
     policies = [
         {"name": f"iamstate-{command}", "document_file": f"iamstate-{command}.json"} for command in documents
     ]
+    roles = [
+        {
+            "name": f"iamstate-{command}",
+            "trusted": {"services": ["codebuild.amazonaws.com"]},
+            "policies": [f"iamstate-{command}"],
+        }
+        for command in documents
+    ]
     for command, document in documents.items():
         (tmp_path / f"iamstate-{command}.json").write_text(json.dumps(document))
     config = tmp_path / "iam.yaml"
-    config.write_text(yaml.safe_dump({"account": {"id": "123456789012"}, "policies": policies}))
+    config.write_text(
+        yaml.safe_dump({"account": {"id": "123456789012"}, "policies": policies, "roles": roles})
+    )
     return config
 
 
@@ -134,11 +145,23 @@ def test_the_policies_pass_iamstates_own_document_checks(tmp_path: Path) -> None
         app, ["validate", str(_policy_config(tmp_path, documents)), "--format", "json"]
     )
     findings = json.loads(result.stdout)["findings"]
-    assert [f for f in findings if f["rule"] in ("malformed-policy", "unknown-action")] == []
+    grammar = ("malformed-policy", "unknown-action", "unknown-condition-key", "condition-type-mismatch")
+    assert [f for f in findings if f["rule"] in (*grammar, "resource-type-mismatch", "malformed-arn")] == []
     # What does fire is what the apply policy really allows: changing IAM.
     assert {(f["rule"], f["address"]) for f in findings} == {
-        ("privilege-escalation", "policy.iamstate-apply")
+        ("privilege-escalation", "role.iamstate-apply"),
+        ("resource-exposure", "role.iamstate-apply"),
     }
+
+
+def test_every_command_may_read_the_aws_managed_policies() -> None:
+    config = load_config(str(EXAMPLES)).config
+    for command in COMMANDS:
+        (statement,) = [
+            s for s in least_policy(config, command)["Statement"] if s["Sid"] == "ReadAwsManagedPolicies"
+        ]  # type: ignore[index]
+        assert statement["Action"] == ["iam:GetPolicy", "iam:GetPolicyVersion"]  # type: ignore[index]
+        assert statement["Resource"] == "arn:${partition}:iam::aws:policy/*"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -607,34 +607,70 @@ def test_render_refuses_an_unknown_format() -> None:
         render(full_plan().to_json(), "yaml", color=False)
 
 
-def _plan_with_access_summary() -> dict[str, Any]:
-    from iamstate.access import access_summary
-
-    before = {
-        "name": "deploy",
-        "path": "/",
-        "description": "",
-        "tags": {},
-        "document": _doc(["s3:getobject"]),
+def _plan_with_access() -> dict[str, Any]:
+    entry = {
+        "address": "group.ops",
+        "new": False,
+        "members": ["user.alice"],
+        "policies": {"gained": ["group.ops (policy deploy)"], "lost": [], "changed": []},
+        "boundary": {"before": None, "after": "ceiling"},
+        "gained": [
+            {
+                "service": "iam",
+                "access_level": "Permissions management",
+                "count": 1,
+                "of": 24,
+                "on_every_resource": 1,
+            },
+            {
+                "service": "s3",
+                "access_level": "Read",
+                "count": 3,
+                "of": 66,
+                "on_every_resource": 1,
+                "resources": ["arn:aws:s3:::reports/*"],
+            },
+            *(
+                {"service": f"svc{i}", "access_level": "List", "count": 2, "on_every_resource": 2}
+                for i in range(10)
+            ),
+        ],
+        "lost": [{"service": "sqs", "access_level": "Write", "count": 1, "of": 20, "on_every_resource": 1}],
+        "escalations": {"gained": ["PassRoleToNewEC2Instance"], "lost": []},
+        "exposures": {"gained": [], "lost": ["data-exfiltration"]},
     }
-    after = {**before, "document": _doc(["s3:getobject", "iam:passrole"])}
-    change = Change(Address(Kind.POLICY, "deploy"), Action.UPDATE, before, after)
-    plan = Plan("123456789012", "platform", (change,), metadata={"access_summary": access_summary([change])})
-    return plan.to_json()
+    return Plan("123456789012", "platform", (), metadata={"access": [entry]}).to_json()
 
 
-def _doc(actions: list[str]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": ["*"]}]}
-
-
-def test_text_and_markdown_show_access_added_and_flag_permissions_management() -> None:
-    doc = _plan_with_access_summary()
+def test_text_and_markdown_show_access_per_principal_most_privileged_first_and_capped() -> None:
+    doc = _plan_with_access()
     text = render_text(doc, color=False)
-    assert "Access changes:" in text
-    assert "policy.deploy (update)  (adds Permissions management)" in text
-    assert "+ iam Permissions management: 1" in text and "iam:PassRole" in text
+    section = text[text.index("Access changes, by principal:") :].split("\n\n", 1)[0].splitlines()
+    assert section[:7] == [
+        "Access changes, by principal:",
+        "  group.ops (members: user.alice)",
+        "    + holds: group.ops (policy deploy)",
+        "    ~ ceiling: permissions boundary ceiling, a limit, not a grant",
+        "    + can now escalate by PassRoleToNewEC2Instance",
+        "    - no longer exposed: data-exfiltration",
+        "    + iam Permissions management: 1 of 24 actions on every resource",
+    ]
+    assert "    + s3 Read: 3 of 66 actions (1 on every resource, 2 on arn:aws:s3:::reports/*)" in section
+    assert "    + and 6 more: List 12 actions in 6 services" in section
+    assert "    - sqs Write: 1 of 20 actions on every resource" in section
     markdown = render_markdown(doc)
-    assert "#### Access changes" in markdown and "**adds Permissions management**" in markdown
+    assert "#### Access changes, by principal" in markdown
+    assert (
+        "<details><summary><code>group.ops (members: user.alice)</code>: can now escalate by "
+        "PassRoleToNewEC2Instance; no longer exposed: data-exfiltration</summary>"
+    ) in markdown
+    assert "| + | s3 | Read | 3 of 66 | 1 on every resource, 2 on arn:aws:s3:::reports/\\* |" in markdown
+
+
+def test_a_plan_without_access_changes_has_no_access_section() -> None:
+    doc = Plan("123456789012", "platform", (), metadata={"access": []}).to_json()
+    assert "Access changes" not in render_text(doc, color=False)
+    assert "Access changes" not in render_markdown(doc)
 
 
 def test_an_adoption_is_counted_as_an_import_and_unmanaged_entities_are_listed_apart() -> None:

@@ -13,7 +13,13 @@ three cases each; adding a rule means adding its folder. A case is one of:
   ``credential_report.csv``; the live audit runs as ``drift`` runs it.
 
 A case fires when the rule reports an unwaived finding (of any severity); a quiet
-case has no unwaived error of the rule, and no finding at all of a warning rule.
+case has no unwaived error of the rule, and no finding at all of a warning rule. A
+rule whose findings may be errors or warnings (``unknown-action``, the lint rules)
+may also have ``tests/rules/<rule id>/warns/``: cases where it reports warnings only.
+
+Rules judge conditions on time at :data:`tests.analysis.corpus.NOW`. A ``live.json``
+may carry ``managed_policies`` (ARN -> document): the AWS-managed documents plan
+would read.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from iamstate.model import Address
 from iamstate.plan import Action, Change, Finding, Severity
 from iamstate.rules import LIVE_RULES, RULES, RuleInput, live_findings, run_rules
 from iamstate.statefile import live_from_json
+from tests.analysis.corpus import NOW
 
 FIXTURES = Path(__file__).parent / "rules"
 SIDES = ("fires", "quiet")
@@ -61,14 +68,14 @@ def run_config_case(case: Path) -> list[Finding]:
         loaded = load_config(name)
     config = loaded.config
     if not case.is_dir():
-        return run_rules(RuleInput(config, loaded=loaded.findings), live=False)
+        return run_rules(RuleInput(config, loaded=loaded.findings, now=NOW), live=False)
     doc = json.loads((case / "live.json").read_text())
     live = live_from_json(doc)
     if "changes" in doc:
         changes = tuple(_change(c) for c in doc["changes"])
     else:
         changes = build_plan(config, live).changes
-    return run_rules(RuleInput(config, live, changes, loaded.findings), live=True)
+    return run_rules(RuleInput(config, live, changes, loaded.findings, now=NOW), live=True)
 
 
 def run_live_case(case: Path) -> tuple[LiveFinding, ...]:
@@ -123,6 +130,14 @@ def test_rule_fires(rule: str, case: Path) -> None:
     for f in found:
         assert f.message and f.remedy == RULES[rule].remedy
         assert f.severity is RULES[rule].severity
+
+
+@pytest.mark.parametrize(("rule", "case"), _params("warns"))
+def test_rule_warns(rule: str, case: Path) -> None:
+    found = [f for f in run_config_case(case) if f.rule == rule and not f.waived]
+    assert found, f"{rule} did not fire"
+    assert {f.severity for f in found} == {Severity.WARNING}, [f.message for f in found]
+    assert RULES[rule].severity is Severity.ERROR, "a warning rule's cases all warn: put them in fires/"
 
 
 @pytest.mark.parametrize(("rule", "case"), _params("quiet"))

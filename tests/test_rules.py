@@ -127,11 +127,44 @@ def test_an_unknown_service_is_only_a_warning(tmp_path: Path) -> None:
     assert "brandnewservice" in finding.message
 
 
-def test_escalation_names_the_methods_and_the_statements(tmp_path: Path) -> None:
-    case = granted({**allow("iam:PassRole"), "Sid": "Pass"}, {**allow("ec2:RunInstances"), "Sid": "Run"})
+def test_escalation_names_the_method_its_source_and_the_policy_behind_each_action(tmp_path: Path) -> None:
+    case = Case(
+        {
+            "account": {"id": ACCOUNT},
+            "policies": [
+                {"name": "pass", "document": {"Version": V, "Statement": [allow("iam:PassRole")]}},
+                {"name": "run", "document": {"Version": V, "Statement": [allow("ec2:RunInstances")]}},
+            ],
+            "groups": [{"name": "ops", "policies": ["run"]}],
+            "users": [{"name": "dave", "groups": ["ops"], "policies": ["pass"]}],
+        }
+    )
     (finding,) = fired(tmp_path, "privilege-escalation", case)
-    assert "PassRoleToNewEC2Instance (iam:PassRole + ec2:RunInstances)" in finding.message
-    assert "statement 1 (Sid Pass), statement 2 (Sid Run)" in finding.message
+    assert finding.address == "user.dave"
+    assert finding.message == (
+        "user 'dave' can escalate by PassRoleToNewEC2Instance (https://pathfinding.cloud/paths/ec2-001): "
+        "user.dave → user.dave (policy pass: iam:PassRole) + group.ops (policy run: ec2:RunInstances)"
+    )
+    assert finding.location == f"{tmp_path / 'main.yaml'}:23:9"
+
+
+def test_a_user_is_not_reported_again_for_what_its_group_grants(tmp_path: Path) -> None:
+    case = granted(allow("lambda:UpdateFunctionCode"))
+    assert isinstance(case.config, dict)
+    case.config["users"] = [{"name": f"u{i}", "groups": ["g"]} for i in range(3)]
+    assert [f.address for f in fired(tmp_path, "privilege-escalation", case)] == ["group.g"]
+
+
+def test_a_privilege_escalation_waiver_on_a_policy_is_named_as_misplaced(tmp_path: Path) -> None:
+    case = granted(allow("iam:CreatePolicyVersion"))
+    assert isinstance(case.config, dict)
+    case.config["policies"][0]["exceptions"] = {"privilege-escalation": "Reviewed: the group deploys IAM."}
+    (finding,) = fired(tmp_path, "privilege-escalation", case)
+    assert finding.address == "group.g"
+    assert finding.message.endswith(
+        "(the privilege-escalation waiver on policy 'p' does not apply: "
+        "waive it on group 'g', the principal that escalates)"
+    )
 
 
 def test_mfa_finding_names_the_statements_without_mfa(tmp_path: Path) -> None:

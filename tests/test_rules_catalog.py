@@ -8,11 +8,11 @@ import pytest
 
 from iamstate import catalog
 from iamstate.access import access_summary, allowed_actions
+from iamstate.analysis.escalation import METHODS
 from iamstate.kinds.policy import force_mfa_document
 from iamstate.model import Address, Kind
 from iamstate.plan import Action, Change
 from iamstate.policy import normalize
-from iamstate.rules.escalation import METHODS
 
 
 def test_the_catalogue_is_the_pinned_package_and_is_large() -> None:

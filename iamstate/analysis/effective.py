@@ -43,7 +43,15 @@ from dataclasses import dataclass, field, replace
 from iamstate import catalog
 from iamstate.analysis.conditions import ConditionReading, Reading, overall, read_conditions
 from iamstate.analysis.managed import is_aws_managed, managed_key
-from iamstate.analysis.resources import Principal, Scope, arn_matches, resource_patterns, scope, unscoped
+from iamstate.analysis.resources import (
+    Principal,
+    Scope,
+    arn_matches,
+    can_name,
+    resource_patterns,
+    scope,
+    unscoped_for,
+)
 from iamstate.kinds.base import entity_arn
 from iamstate.kinds.group import Group
 from iamstate.kinds.policy import ManagedPolicy
@@ -97,13 +105,13 @@ class Grant:
     @property
     def unscoped(self) -> bool:
         """True when the grant reaches every resource of the action's type."""
-        return self.not_resource or any(unscoped(r) for r in self.resources)
+        return self.not_resource or any(unscoped_for(r, self.action) for r in self.resources)
 
     def scope(self, principal: Principal | None = None, resource_type: str = "") -> Scope:
         """The widest reach of the grant's resources for ``principal`` (see resources.scope)."""
         if self.not_resource:
             return Scope.UNSCOPED
-        found = {scope(r, principal, resource_type) for r in self.resources}
+        found = {scope(r, principal, resource_type) for r in self.resources if can_name(r, self.action)}
         for candidate in (Scope.UNSCOPED, Scope.SELF):
             if candidate in found:
                 return candidate
@@ -364,11 +372,11 @@ class Permissions:
                     readings,
                     s.entries,
                 )
-                bounded = self._within_boundary(self._after_denies(grant, denies), action)
+                bounded = self._within_boundary(self._after_denies(grant, denies, action), action)
                 if bounded is not None:
                     yield bounded
 
-    def _after_denies(self, grant: Grant, denies: Sequence[_Statement]) -> Grant | None:
+    def _after_denies(self, grant: Grant, denies: Sequence[_Statement], action: str) -> Grant | None:
         if not denies or grant.not_resource:
             return grant
         kept = list(grant.resources)
@@ -376,7 +384,7 @@ class Permissions:
         for deny in denies:
             if deny.not_resource:
                 continue
-            if any(unscoped(r) for r in deny.resources):
+            if any(unscoped_for(r, action) for r in deny.resources):
                 return None
             kept = [
                 r for r in kept if not any(d == r or arn_matches(d, r, variables) for d in deny.resources)
@@ -390,7 +398,10 @@ class Permissions:
             return grant
         document, _ = self.boundary
         statements = document.covering(action)
-        if any(s.deny and s.unconditional and any(unscoped(r) for r in s.resources) for s in statements):
+        if any(
+            s.deny and s.unconditional and any(unscoped_for(r, action) for r in s.resources)
+            for s in statements
+        ):
             return None
         ceilings = [
             (s, s.readings(action))
@@ -400,9 +411,11 @@ class Permissions:
         if not ceilings:
             return None
         for s, readings in ceilings:
-            if (s.not_resource or any(unscoped(r) for r in s.resources)) and not readings:
+            if (s.not_resource or any(unscoped_for(r, action) for r in s.resources)) and not readings:
                 return grant
-        wide = [(s, r) for s, r in ceilings if s.not_resource or any(unscoped(x) for x in s.resources)]
+        wide = [
+            (s, r) for s, r in ceilings if s.not_resource or any(unscoped_for(x, action) for x in s.resources)
+        ]
         if wide:
             s, readings = wide[0]
             return _with(grant, conditions=grant.conditions + readings)
@@ -564,6 +577,14 @@ def effective_permissions(
         )
         out[address] = Permissions(address, principal, tuple(held), boundary, tuple(unread + boundary_unread))
     return out
+
+
+def document_permissions(address: Address, document: Json, cache: DocumentCache) -> Permissions:
+    """What one policy document grants by itself, as if a principal held it alone (pure): for the
+    rules that judge one policy at a time, with the readings every other rule uses."""
+    source = PolicySource(address, address.name)
+    principal = Principal(address.kind.value, "")
+    return Permissions(address, principal, ((cache.compile(document), source),))
 
 
 def _boundary(resolver: _Resolver, arn: str | None, holder: Address) -> tuple[Held | None, list[str]]:

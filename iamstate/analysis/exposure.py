@@ -9,7 +9,10 @@ and ``cloudsplaining/scan/statement_detail.py``, :data:`SOURCE`):
 - **resource exposure**: every action at AWS's *Permissions management* access level
   (Cloudsplaining's ``permissions_management_actions_without_constraints``): they
   change resource-based policies, grants and ACLs (``s3:PutBucketPolicy``,
-  ``kms:PutKeyPolicy``, ``kms:CreateGrant``, ``lambda:AddPermission``, ...);
+  ``kms:PutKeyPolicy``, ``kms:CreateGrant``, ``lambda:AddPermission``, ...); but for
+  the few the reference files there that only read (``billing:GetResourcePolicy``,
+  names starting Get, List, Describe, Search or View), which AWS's read-only policies
+  grant and which change nothing;
 - **credentials exposure**: the actions whose responses carry credentials
   (``ACTIONS_THAT_RETURN_CREDENTIALS``: ``ecr:GetAuthorizationToken``,
   ``redshift:GetClusterCredentials``, ``sts:GetFederationToken``, ...), keeping those
@@ -105,11 +108,19 @@ CREDENTIALS_EXPOSURE_ACTIONS = (
 """Cloudsplaining's list (where it writes ``gamelist:``, the service is ``gamelift``)."""
 
 
+READING_VERBS = ("Get", "List", "Describe", "Search", "View")
+"""How the names of actions that only read begin."""
+
+
 @functools.cache
 def actions_of(exposure: ExposureClass) -> tuple[str, ...]:
     """The catalogued actions of one class, as AWS spells them."""
     if exposure is ExposureClass.RESOURCE_EXPOSURE:
-        return tuple(catalog.service_actions_at_level("Permissions management"))
+        return tuple(
+            a
+            for a in catalog.service_actions_at_level("Permissions management")
+            if not a.split(":", 1)[1].startswith(READING_VERBS)
+        )
     listed = (
         DATA_EXFILTRATION_ACTIONS
         if exposure is ExposureClass.DATA_EXFILTRATION

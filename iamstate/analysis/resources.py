@@ -13,7 +13,9 @@ Readings, the same for every rule:
   in the region or account segment do not make a pattern narrower. A path prefix
   (``role/app/*``), a name prefix (``function:deploy-*``) or one bucket's objects
   (``arn:aws:s3:::reports/*``) is scoped. ``NotResource`` reaches everything but what it
-  lists, so it is unscoped too.
+  lists, so it is unscoped too. A pattern reaches nothing of an action whose resource
+  types all live in another service (``arn:aws:s3:::*`` for ``iam:PassRole``): IAM
+  never matches it for that action (:func:`can_name`).
 - A pattern is **self-targeting** for a principal when it names the principal or
   what its permissions are made of: its own ARN, a pattern that matches it
   (``role/deploy-*`` for ``role/deploy-api``), ``${aws:username}`` for a user (and
@@ -169,6 +171,53 @@ def unscoped(pattern: str) -> bool:
         generic = _GENERIC_TYPE.match(rest)
         return generic is not None and _WILDCARDS_ONLY.fullmatch(rest[generic.end() :]) is not None
     return False
+
+
+def every_resource(pattern: str) -> bool:
+    """True when a pattern matches every ARN of every service: ``*``, or an ARN pattern whose
+    segments after the partition are all wildcards (``arn:aws:*:*:*:*``, ``arn:*``)."""
+    text = pattern.strip()
+    if _WILDCARDS_ONLY.fullmatch(text):
+        return True
+    arn = parse_arn(text)
+    if arn is None:
+        # "arn:aws:*": the last wildcard swallows the segments that follow.
+        parts = text.split(":")
+        return (
+            parts[0] == "arn"
+            and parts[-1].endswith("*")
+            and all(_WILDCARDS_ONLY.fullmatch(p) for p in parts[2:])
+        )
+    return all(
+        _WILDCARDS_ONLY.fullmatch(part) for part in (arn.service, arn.region, arn.account, arn.resource)
+    )
+
+
+@functools.cache
+def can_name(pattern: str, action: str) -> bool:
+    """False when ``pattern`` is an ARN of a service that none of ``action``'s resource types
+    lives in (``arn:aws:s3:::*`` for ``iam:PassRole``; only the required types count when the
+    action has some); True otherwise, including for ``*``, wildcard services, actions that
+    take only ``*`` and actions the catalogue does not know."""
+    text = pattern.strip()
+    arn = parse_arn(text)
+    if arn is None or _WILDCARDS_ONLY.fullmatch(text) or "*" in arn.service or "?" in arn.service:
+        return True
+    spelled = catalog.lookup(action)
+    types = catalog.action_resource_types(spelled) if spelled is not None else ()
+    if not types:
+        return True
+    # IAM authorizes every resource of a request: with a required type (ssm:SendCommand's
+    # document), a pattern must be able to name one of those.
+    required = [t for t in types if t.required] or list(types)
+    services = {t.arn_format.split(":", 3)[2].lower() for t in required if t.arn_format.count(":") >= 3}
+    return not services or arn.service.lower() in services
+
+
+def unscoped_for(pattern: str, action: str) -> bool:
+    """True when ``pattern`` reaches every resource of ``action``'s type (:func:`unscoped`, in a
+    service the action's resources live in, :func:`can_name`)."""
+    return unscoped(pattern) and can_name(pattern, action)
 
 
 def _variable_value(body: str, variables: Mapping[str, str]) -> str | None:

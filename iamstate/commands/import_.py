@@ -102,7 +102,7 @@ def run_import(
 
     first = render_import(live, scope=scope, stack=stack)
     loaded = _load(first, live.partition)
-    findings = _findings(loaded)
+    findings = _findings(loaded, live)
     waivers, rule_warnings = waivers_for(findings, on)
     rendered = render_import(live, scope=scope, stack=stack, exceptions=waivers) if waivers else first
     if waivers:
@@ -174,8 +174,11 @@ def _load(rendered: ImportedFiles, partition: str) -> LoadedConfig:
             ) from error
 
 
-def _findings(loaded: LoadedConfig) -> list[Finding]:
-    return run_rules(RuleInput(loaded.config, loaded=loaded.findings), live=False)
+def _findings(loaded: LoadedConfig, live: LiveAccount) -> list[Finding]:
+    """The findings plan will make of the imported files that need no plan: the configuration
+    rules, with the principals judged in the live account and its AWS-managed policies."""
+    now = datetime.datetime.now(datetime.UTC)
+    return run_rules(RuleInput(loaded.config, live, loaded=loaded.findings, now=now), live=False)
 
 
 def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:

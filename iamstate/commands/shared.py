@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ import structlog
 
 from iamstate import catalog
 from iamstate.access import access_summary
+from iamstate.analysis.access import principal_access
+from iamstate.analysis.account import document_cache
+from iamstate.analysis.managed import attached_arns
 from iamstate.audit import (
     deactivates,
     deactivation_candidates,
@@ -32,11 +36,12 @@ from iamstate.audit import (
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
 from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
-from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope
+from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, Plan
 from iamstate.references import managed_to_look_up, reference_problems
 from iamstate.rules import RuleInput, caller_findings, run_rules
+from iamstate.rules.base import analyse_input, analyse_live
 from iamstate.savedplan import metadata
 
 if TYPE_CHECKING:
@@ -131,10 +136,13 @@ def read_account(
     scope: Scope,
     expected_account: str | None,
     declared: Callable[[Kind, str], bool] = lambda kind, name: False,
+    desired: State | None = None,
 ) -> LiveAccount:
     """Read the whole live account with the paged reader, guarded by :func:`guard_identity`,
-    and log the ``aws.read`` event. ``declared(kind, name)`` says which entities the
-    configuration declares (their per-item reads are worth a call)."""
+    then the AWS-managed policies it and ``desired`` attach (once per distinct ARN, cached
+    on disk), and log the ``aws.read`` event with every call. ``declared(kind, name)``
+    says which entities the configuration declares (their per-item reads are worth a call)."""
+    from iamstate.aws.managed import cache_dir, read_managed_policies
     from iamstate.aws.read import read_account as read_paged
 
     started = time.monotonic()
@@ -145,25 +153,34 @@ def read_account(
         declared=declared,
         check_identity=guard_identity(expected_account),
     )
+    arns = {*attached_arns(live.state), *(attached_arns(desired) if desired is not None else ())}
+    managed = read_managed_policies(clients.iam, arns, cache=cache_dir())
+    calls = Counter(live.api_calls)
+    calls.update(managed.api_calls)
+    live = dataclasses.replace(
+        live, api_calls=dict(sorted(calls.items())), managed_documents=dict(managed.documents)
+    )
     log.info(
         "aws.read",
         account=live.account_id,
         api_calls=dict(live.api_calls),
         total_calls=sum(live.api_calls.values()),
         entities=len(live.state),
+        managed_policies=len(arns),
+        managed_from_cache=managed.from_cache,
         seconds=round(time.monotonic() - started, 3),
     )
     return live
 
 
 def read_live(config: DesiredConfig, clients: Clients) -> LiveAccount:
-    """Read the whole live account, stopping first if it is the wrong account (exit 1) or
-    the caller is the root user (exit 3)."""
+    """Read the whole live account (and the AWS-managed policies the configuration attaches),
+    stopping first if it is the wrong account (exit 1) or the caller is the root user (exit 3)."""
 
     def declared(kind: Kind, name: str) -> bool:
         return config.state.get(Address(kind, name)) is not None
 
-    return read_account(clients, config.scope, require_account(config), declared)
+    return read_account(clients, config.scope, require_account(config), declared, config.state)
 
 
 def make_plan(
@@ -198,20 +215,47 @@ def make_plan(
     if any(c.address.kind is Kind.USER and c.action is Action.DELETE for c in the_plan.changes):
         # Whether a user about to go was used lately is in the credential report alone.
         live = dataclasses.replace(live, user_last_used=last_used_by_user(read_report().rows))
-    findings = run_rules(
-        RuleInput(config, live, the_plan.changes, loaded.findings),
-        live=True,
-        allow_mass_delete=allow_mass_delete,
-    )
+    data = analysed(RuleInput(config, live, the_plan.changes, loaded.findings, now=datetime.now(UTC)))
+    findings = run_rules(data, live=True, allow_mass_delete=allow_mass_delete)
     facts = {
         **metadata(config, live, config_path=str(path)),
         "action_catalogue": catalog.describe(),
         "access_summary": access_summary(the_plan.changes),
+        "access": plan_access(data),
     }
     the_plan = dataclasses.replace(the_plan, findings=tuple(findings), metadata=facts)
     if deactivates(config.credentials):
         the_plan = _deactivate_stale_keys(the_plan, config, clients, read_report)
     return loaded, live, the_plan
+
+
+def analysed(data: RuleInput) -> RuleInput:
+    """``data`` with the whole-account analyses the rules and the access section share: the
+    account as apply will leave it, and the live account as it is (timed in ``analysis.done``)."""
+    started = time.monotonic()
+    cache = document_cache(data.now or datetime.now(UTC))
+    after = analyse_input(data, cache)
+    before = analyse_live(data, cache)
+    log.debug(
+        "analysis.done",
+        principals=len(after.permissions),
+        escalating=len(after.escalations),
+        documents=after.documents,
+        unread=list(after.unread),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return dataclasses.replace(data, analysis=after, live_analysis=before)
+
+
+def plan_access(data: RuleInput) -> list[dict[str, Json]]:
+    """The plan's per-principal access section, from the analyses in ``data`` (see iamstate.analysis.access)."""
+    assert data.analysis is not None and data.live_analysis is not None
+    return principal_access(
+        data.live_analysis,
+        data.analysis,
+        declared=data.config.state,
+        changes=data.changes,
+    )
 
 
 def _deactivate_stale_keys(

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from iamstate.calls import CREATE, REPLACE_DELETE, REPLACE_PREREQ, CallContext, sequenced
-from iamstate.kinds.base import KindSpec, OrderInfo, Ownership
+from iamstate.kinds.base import DeleteStep, KindSpec, OrderInfo, Ownership
 from iamstate.model import Address, Kind, Resource
 from iamstate.plan import Action, ApiCall, Change, Phase
 
@@ -183,14 +183,14 @@ def plan_calls(
         s = spec_of(before)
         order = order_of(s.kind)
         calls += s.delete_calls(
-            before, ctx, Phase.DELETE, order.delete_prereq, order.delete_order, replacing=False
+            before, ctx, DeleteStep(Phase.DELETE, order.delete_prereq, order.delete_order)
         )
     elif action is Action.REPLACE:
         assert before is not None and after is not None
         s = spec_of(after)
         order = order_of(s.kind)
         calls += s.delete_calls(
-            before, ctx, order.create_phase, REPLACE_PREREQ, REPLACE_DELETE, replacing=True
+            before, ctx, DeleteStep(order.create_phase, REPLACE_PREREQ, REPLACE_DELETE, replacing=True)
         )
         calls += s.create_calls(after, ctx, order)
         calls += s.attach_calls(after, ctx)

@@ -12,9 +12,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from iamstate.calls import CallContext
-from iamstate.kinds.base import ImportContext, KindSpec, Listing, OrderInfo, Ownership, Responses, listed
+from iamstate.kinds.base import (
+    DeleteStep,
+    ImportContext,
+    KindSpec,
+    Listing,
+    OrderInfo,
+    Ownership,
+    Responses,
+    listed,
+)
 from iamstate.model import Json, Kind
-from iamstate.plan import ApiCall, Phase
+from iamstate.plan import ApiCall
 
 if TYPE_CHECKING:
     from iamstate.config.build import Builder, Declared
@@ -70,17 +79,8 @@ class AccountAliasKind(KindSpec[AccountAlias]):
         params = {"AccountAlias": resource.name}
         return [ApiCall("CreateAccountAlias", params, order.create_phase, order=order.create_order)]
 
-    def delete_calls(
-        self,
-        resource: AccountAlias,
-        ctx: CallContext,
-        phase: Phase,
-        prereq: int,
-        final: int,
-        *,
-        replacing: bool,
-    ) -> list[ApiCall]:
-        return [ApiCall("DeleteAccountAlias", {"AccountAlias": resource.name}, phase, order=final)]
+    def delete_calls(self, resource: AccountAlias, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
+        return [ApiCall("DeleteAccountAlias", {"AccountAlias": resource.name}, step.phase, order=step.final)]
 
     def to_config(self, resource: AccountAlias, ctx: ImportContext) -> Json:
         return resource.name

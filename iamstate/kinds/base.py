@@ -325,12 +325,10 @@ class KindSpec(Generic[R]):
         """The calls that take the entity from ``before`` to ``after`` in place."""
         return self.tag_calls(before, after, ctx)
 
-    def delete_calls(
-        self, resource: R, ctx: CallContext, phase: Phase, prereq: int, final: int, *, replacing: bool
-    ) -> list[ApiCall]:
-        """Prerequisites (at ``prereq``) and the delete call (at ``final``).
+    def delete_calls(self, resource: R, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
+        """Prerequisites (at ``step.prereq``) and the delete call (at ``step.final``).
 
-        ``replacing``: the delete is the first half of a replace, which runs
+        ``step.replacing``: the delete is the first half of a replace, which runs
         before anything else in the plan is deleted.
         """
         raise NotImplementedError
@@ -441,6 +439,17 @@ class ImportContext:
     def extra(self, kind: Kind, name: str) -> list[str]:
         """The managed policies an entity's inline policies become, by inline name."""
         return list(self.extra_policies.get((kind.value, name), []))
+
+
+@dataclass(frozen=True)
+class DeleteStep:
+    """Where a delete's calls go: its phase, the order of its prerequisites and of the delete
+    itself, and whether it is the first half of a replace (which runs before other deletes)."""
+
+    phase: Phase
+    prereq: int
+    final: int
+    replacing: bool = False
 
 
 @dataclass(frozen=True)

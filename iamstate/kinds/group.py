@@ -21,6 +21,7 @@ from iamstate.calls import (
 )
 from iamstate.kinds.base import (
     AUTHORIZATION_DETAILS,
+    DeleteStep,
     ImportContext,
     KindSpec,
     OrderInfo,
@@ -120,18 +121,20 @@ class GroupKind(KindSpec[Group]):
             GROUP, after.name, before.policies, after.policies, before.inline_policies, after.inline_policies
         )
 
-    def delete_calls(
-        self, resource: Group, ctx: CallContext, phase: Phase, prereq: int, final: int, *, replacing: bool
-    ) -> list[ApiCall]:
+    def delete_calls(self, resource: Group, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
         members = sorted(
             u.name
             for u in ctx.live.of_kind(Kind.USER)
             if resource.name in getattr(u, "groups", ()) and not ctx.going(Kind.USER, u.name)
         )
-        calls = [membership("RemoveUserFromGroup", m, resource.name, phase, prereq) for m in members]
-        calls += delete_inline(GROUP, resource.name, sorted(resource.inline_policies), phase, prereq)
-        calls += detach_policies(GROUP, resource.name, sorted(resource.policies), phase, prereq)
-        calls.append(ApiCall("DeleteGroup", {"GroupName": resource.name}, phase, order=final))
+        calls = [
+            membership("RemoveUserFromGroup", m, resource.name, step.phase, step.prereq) for m in members
+        ]
+        calls += delete_inline(
+            GROUP, resource.name, sorted(resource.inline_policies), step.phase, step.prereq
+        )
+        calls += detach_policies(GROUP, resource.name, sorted(resource.policies), step.phase, step.prereq)
+        calls.append(ApiCall("DeleteGroup", {"GroupName": resource.name}, step.phase, order=step.final))
         return calls
 
     def to_config(self, resource: Group, ctx: ImportContext) -> dict[str, Json] | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from iamstate.calls import CallContext, profile_role
 from iamstate.kinds.base import (
     AUTHORIZATION_DETAILS,
+    DeleteStep,
     ImportContext,
     KindSpec,
     Listing,
@@ -193,22 +194,15 @@ class InstanceProfileKind(KindSpec[InstanceProfile]):
         ]
         return calls + self.tag_calls(before, after, ctx)
 
-    def delete_calls(
-        self,
-        resource: InstanceProfile,
-        ctx: CallContext,
-        phase: Phase,
-        prereq: int,
-        final: int,
-        *,
-        replacing: bool,
-    ) -> list[ApiCall]:
+    def delete_calls(self, resource: InstanceProfile, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
         calls = [
-            profile_role("RemoveRoleFromInstanceProfile", resource.name, role, phase, prereq)
+            profile_role("RemoveRoleFromInstanceProfile", resource.name, role, step.phase, step.prereq)
             for role in sorted(resource.roles)
         ]
         calls.append(
-            ApiCall("DeleteInstanceProfile", {"InstanceProfileName": resource.name}, phase, order=final)
+            ApiCall(
+                "DeleteInstanceProfile", {"InstanceProfileName": resource.name}, step.phase, order=step.final
+            )
         )
         return calls
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamstate.calls import CallContext
 from iamstate.kinds.base import (
+    DeleteStep,
     ImportContext,
     KindSpec,
     Listing,
@@ -181,18 +182,13 @@ class OidcProviderKind(KindSpec[OidcProvider]):
             calls.append(ApiCall("UpdateOpenIDConnectProviderThumbprint", params, Phase.UPDATE))
         return calls + self.tag_calls(before, after, ctx)
 
-    def delete_calls(
-        self,
-        resource: OidcProvider,
-        ctx: CallContext,
-        phase: Phase,
-        prereq: int,
-        final: int,
-        *,
-        replacing: bool,
-    ) -> list[ApiCall]:
+    def delete_calls(self, resource: OidcProvider, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
         arn = self.arn(resource, ctx.partition, ctx.account_id)
-        return [ApiCall("DeleteOpenIDConnectProvider", {"OpenIDConnectProviderArn": arn}, phase, order=final)]
+        return [
+            ApiCall(
+                "DeleteOpenIDConnectProvider", {"OpenIDConnectProviderArn": arn}, step.phase, order=step.final
+            )
+        ]
 
     def arn(self, resource: OidcProvider, partition: str, account_id: str) -> str:
         return resource.arn or self.arn_of_name(resource.name, partition, account_id)

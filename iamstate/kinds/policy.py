@@ -28,6 +28,7 @@ from iamstate.calls import (
 from iamstate.kinds import order_of
 from iamstate.kinds.base import (
     AUTHORIZATION_DETAILS,
+    DeleteStep,
     ImportContext,
     KindSpec,
     OrderInfo,
@@ -470,19 +471,10 @@ class PolicyKind(KindSpec[ManagedPolicy]):
         calls.append(ApiCall("CreatePolicyVersion", params, order.create_phase, order=order.create_order))
         return calls
 
-    def delete_calls(
-        self,
-        resource: ManagedPolicy,
-        ctx: CallContext,
-        phase: Phase,
-        prereq: int,
-        final: int,
-        *,
-        replacing: bool,
-    ) -> list[ApiCall]:
+    def delete_calls(self, resource: ManagedPolicy, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
         arn = self.arn(resource, ctx.partition, ctx.account_id)
         calls: list[ApiCall] = []
-        swap = _swap_arn(resource, ctx) if replacing and _boundary_holders(arn, ctx) else None
+        swap = _swap_arn(resource, ctx) if step.replacing and _boundary_holders(arn, ctx) else None
         if swap is not None:
             # A principal is never left without its boundary: it moves to a copy of the old
             # document first, and to the new policy as soon as that exists.
@@ -493,29 +485,36 @@ class PolicyKind(KindSpec[ManagedPolicy]):
                 "Description": f"Temporary copy of {resource.name} while IAM replaces it",
                 "Tags": self.stack_tags(resource, ctx),
             }
-            calls.append(ApiCall("CreatePolicy", params, phase, order=SWAP_CREATE))
+            calls.append(ApiCall("CreatePolicy", params, step.phase, order=SWAP_CREATE))
         for other in sorted(ctx.live.resources.values(), key=lambda e: (e.kind.value, e.name)):
             # An entity deleted by this plan goes before the policy does (unless the
-            # policy is replaced, which happens in an earlier phase).
-            if other.kind not in ENTITY_KEY or (not replacing and ctx.going(other.kind, other.name)):
+            # policy is replaced, which happens in an earlier step.phase).
+            if other.kind not in ENTITY_KEY or (not step.replacing and ctx.going(other.kind, other.name)):
                 continue
             if arn in getattr(other, "policies", ()):
-                calls += detach_policies(other.kind, other.name, [arn], phase, prereq)
+                calls += detach_policies(other.kind, other.name, [arn], step.phase, step.prereq)
             if getattr(other, "permissions_boundary", None) == arn:
                 if swap is not None:
                     calls.append(
-                        replace(put_boundary(other.kind, other.name, swap), phase=phase, order=prereq)
+                        replace(
+                            put_boundary(other.kind, other.name, swap), phase=step.phase, order=step.prereq
+                        )
                     )
-                elif replacing or ctx.desired.get(Address(other.kind, other.name)) is None:
+                elif step.replacing or ctx.desired.get(Address(other.kind, other.name)) is None:
                     # A declared principal's own update sets its boundary; removing this one
                     # after that would leave it unbounded.
-                    calls.append(delete_boundary(other.kind, other.name, phase, prereq))
+                    calls.append(delete_boundary(other.kind, other.name, step.phase, step.prereq))
         calls += [
-            ApiCall("DeletePolicyVersion", {"PolicyArn": arn, "VersionId": v.version_id}, phase, order=prereq)
+            ApiCall(
+                "DeletePolicyVersion",
+                {"PolicyArn": arn, "VersionId": v.version_id},
+                step.phase,
+                order=step.prereq,
+            )
             for v in resource.versions
             if not v.is_default
         ]
-        calls.append(ApiCall("DeletePolicy", {"PolicyArn": arn}, phase, order=final))
+        calls.append(ApiCall("DeletePolicy", {"PolicyArn": arn}, step.phase, order=step.final))
         if swap is not None:
             # Gone once no principal holds it: after the updates, with this plan's other deletes.
             order = order_of(POLICY)

@@ -29,6 +29,7 @@ from iamstate.calls import (
 from iamstate.errors import Diagnostic
 from iamstate.kinds.base import (
     AUTHORIZATION_DETAILS,
+    DeleteStep,
     ImportContext,
     KindSpec,
     Listing,
@@ -434,18 +435,16 @@ class RoleKind(KindSpec[Role]):
         )
         return calls + self.tag_calls(before, after, ctx)
 
-    def delete_calls(
-        self, resource: Role, ctx: CallContext, phase: Phase, prereq: int, final: int, *, replacing: bool
-    ) -> list[ApiCall]:
+    def delete_calls(self, resource: Role, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
         r = resource
         calls = [
-            profile_role("RemoveRoleFromInstanceProfile", p, r.name, phase, prereq)
+            profile_role("RemoveRoleFromInstanceProfile", p, r.name, step.phase, step.prereq)
             for p in sorted(r.instance_profiles)
-            if replacing or not ctx.going(Kind.INSTANCE_PROFILE, p)
+            if step.replacing or not ctx.going(Kind.INSTANCE_PROFILE, p)
         ]
-        calls += delete_inline(ROLE, r.name, sorted(r.inline_policies), phase, prereq)
-        calls += detach_policies(ROLE, r.name, sorted(r.policies), phase, prereq)
-        calls.append(ApiCall("DeleteRole", {"RoleName": r.name}, phase, order=final))
+        calls += delete_inline(ROLE, r.name, sorted(r.inline_policies), step.phase, step.prereq)
+        calls += detach_policies(ROLE, r.name, sorted(r.policies), step.phase, step.prereq)
+        calls.append(ApiCall("DeleteRole", {"RoleName": r.name}, step.phase, order=step.final))
         return calls
 
     def reattach_calls(self, resource: Role, ctx: CallContext) -> list[ApiCall]:

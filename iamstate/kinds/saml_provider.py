@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamstate.calls import CallContext
 from iamstate.kinds.base import (
+    DeleteStep,
     ImportContext,
     KindSpec,
     Listing,
@@ -157,18 +158,9 @@ class SamlProviderKind(KindSpec[SamlProvider]):
             calls.append(ApiCall("UpdateSAMLProvider", params, Phase.UPDATE))
         return calls + self.tag_calls(before, after, ctx)
 
-    def delete_calls(
-        self,
-        resource: SamlProvider,
-        ctx: CallContext,
-        phase: Phase,
-        prereq: int,
-        final: int,
-        *,
-        replacing: bool,
-    ) -> list[ApiCall]:
+    def delete_calls(self, resource: SamlProvider, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
         arn = self.arn(resource, ctx.partition, ctx.account_id)
-        return [ApiCall("DeleteSAMLProvider", {"SAMLProviderArn": arn}, phase, order=final)]
+        return [ApiCall("DeleteSAMLProvider", {"SAMLProviderArn": arn}, step.phase, order=step.final)]
 
     def to_config(self, resource: SamlProvider, ctx: ImportContext) -> dict[str, Json] | None:
         path = f"{METADATA_DIRECTORY}/{resource.name}.xml"

@@ -23,6 +23,7 @@ from iamstate.calls import (
 )
 from iamstate.kinds.base import (
     AUTHORIZATION_DETAILS,
+    DeleteStep,
     ImportContext,
     KindSpec,
     OrderInfo,
@@ -188,17 +189,15 @@ class UserKind(KindSpec[User]):
         )
         return calls + self.tag_calls(before, after, ctx)
 
-    def delete_calls(
-        self, resource: User, ctx: CallContext, phase: Phase, prereq: int, final: int, *, replacing: bool
-    ) -> list[ApiCall]:
-        calls = credential_cleanup(resource.name, phase, prereq)
-        calls += delete_inline(USER, resource.name, sorted(resource.inline_policies), phase, prereq)
-        calls += detach_policies(USER, resource.name, sorted(resource.policies), phase, prereq)
+    def delete_calls(self, resource: User, ctx: CallContext, step: DeleteStep) -> list[ApiCall]:
+        calls = credential_cleanup(resource.name, step.phase, step.prereq)
+        calls += delete_inline(USER, resource.name, sorted(resource.inline_policies), step.phase, step.prereq)
+        calls += detach_policies(USER, resource.name, sorted(resource.policies), step.phase, step.prereq)
         calls += [
-            membership("RemoveUserFromGroup", resource.name, g, phase, prereq)
+            membership("RemoveUserFromGroup", resource.name, g, step.phase, step.prereq)
             for g in sorted(resource.groups)
         ]
-        calls.append(ApiCall("DeleteUser", {"UserName": resource.name}, phase, order=final))
+        calls.append(ApiCall("DeleteUser", {"UserName": resource.name}, step.phase, order=step.final))
         return calls
 
     def to_config(self, resource: User, ctx: ImportContext) -> dict[str, Json] | None:

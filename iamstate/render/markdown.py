@@ -31,7 +31,7 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
         )
     )
     out.extend(findings_section(findings))
-    out.extend(access_section(list((doc.get("metadata") or {}).get("access_summary") or [])))
+    out.extend(access_section(doc))
     if changes:
         out.append("#### Changes")
         out.append("")
@@ -58,27 +58,11 @@ def unmanaged_section(entries: list[Mapping[str, Json]]) -> list[str]:
     return [*out, "", "</details>", ""]
 
 
-def access_section(access: list[Mapping[str, Json]]) -> list[str]:
-    """The "Access changes" table of a plan's ``metadata.access_summary``; [] when empty (pure)."""
-    if not access:
-        return []
-    out = [
-        "#### Access changes",
-        "",
-        "| policy | | service | access level | actions |",
-        "|---|---|---|---|---|",
-    ]
-    for entry in access:
-        flag = " **adds Permissions management**" if entry.get("adds_permissions_management") else ""
-        for sign, key in (("+", "added"), ("-", "removed")):
-            for level in entry.get(key) or []:
-                names = ", ".join(f"`{a}`" for a in level.get("actions") or [])
-                out.append(
-                    f"| `{entry['address']}`{flag} | {sign} | {level['service']} | {level['access_level']} "
-                    f"| {level['count']}: {names} |"
-                )
-    out.append("")
-    return out
+def access_section(plan: Mapping[str, Json]) -> list[str]:
+    """The per-principal access section of a plan's JSON form; [] when empty (pure)."""
+    from iamstate.render import access
+
+    return access.markdown_lines(access.section(plan))
 
 
 def heading(command: str, doc: Mapping[str, Json]) -> list[str]:

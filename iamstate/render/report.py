@@ -91,7 +91,7 @@ def render_report_markdown(doc: Mapping[str, Json]) -> str:
             )
         out.append("")
     out.extend(findings_section(findings))
-    out.extend(access_section(list((plan.get("metadata") or {}).get("access_summary") or [])))
+    out.extend(access_section(plan))
     if changes:
         out.append("#### Changes")
         out.append("")

@@ -113,7 +113,9 @@ def plan_body_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
     unmanaged = unmanaged_lines(plan.get("unmanaged") or [], color=color)
     if unmanaged:
         out.extend([*unmanaged, ""])
-    summary = access_lines((plan.get("metadata") or {}).get("access_summary") or [], color=color)
+    from iamstate.render import access
+
+    summary = access.text_lines(access.section(plan), color=color)
     if summary:
         out.extend([*summary, ""])
     for finding in plan.get("findings") or []:
@@ -133,24 +135,6 @@ def unmanaged_lines(entries: list[Mapping[str, Json]], *, color: bool) -> list[s
         remedies.setdefault(str(entry["standing"]), str(entry["remedy"]))
     for standing, remedy in remedies.items():
         out.append(f"  {standing}: {remedy}")
-    return out
-
-
-def access_lines(summary: list[Mapping[str, Json]], *, color: bool) -> list[str]:
-    """What each changed policy adds and removes, by service and access level (pure)."""
-    if not summary:
-        return []
-    out = [paint("Access changes:", "bold", color=color)]
-    for entry in summary:
-        flag = "  (adds Permissions management)" if entry.get("adds_permissions_management") else ""
-        out.append(f"  {entry['address']} ({entry['action']})" + paint(flag, "bold red", color=color))
-        for sign, key, style in (("+", "added", "green"), ("-", "removed", "red")):
-            for level in entry.get(key) or []:
-                of = f" of {level['of']}" if level.get("of") else ""
-                actions = ", ".join(level.get("actions") or [])
-                more = " …" if int(level.get("count", 0)) > len(level.get("actions") or []) else ""
-                text = f"    {sign} {level['service']} {level['access_level']}: {level['count']}{of} ({actions}{more})"
-                out.append(paint(text, style, color=color))
     return out
 
 

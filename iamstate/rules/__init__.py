@@ -5,19 +5,27 @@ planned changes and drift's live audit; they never call AWS or read files (the
 action catalogue they consult is package data, loaded once by :mod:`iamstate.catalog`).
 
 Each rule is a class in a module of a family package below this one (``refusals``,
-``documents``, ``attach``, ``trust``, ``account``, ``live``); its base class in
-:mod:`iamstate.rules.base` is its target. Every module of those packages is
-imported once, here, and every rule class defined in one is registered: adding a
-file is enough. :data:`RULES` holds the rules of ``validate``, ``plan`` and
-``apply``, :data:`LIVE_RULES` those of drift's live audit, both in catalogue order.
+``documents``, ``attach``, ``trust``, ``account``, ``live``, ``principals``); its
+base class in :mod:`iamstate.rules.base` is its target. Every module of those
+packages is imported once, the first time the catalogue is used, and every rule
+class defined in one is registered: adding a file is enough. :data:`RULES` holds
+the rules of ``validate``, ``plan`` and ``apply``, :data:`LIVE_RULES` those of
+drift's live audit, both in catalogue order.
+
+The catalogue is built on first use rather than on import because rules read
+policies through :mod:`iamstate.analysis`, which in turn reads statements with
+:mod:`iamstate.rules.statements`: importing either package first must work.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from iamstate.audit import AuditInput, LiveFinding
 from iamstate.model import DesiredConfig, LiveAccount, State
@@ -76,22 +84,45 @@ def discover() -> list[Rule]:
     return sorted(found, key=lambda rule: rule.order)
 
 
-_ALL = discover()
-RULES: dict[str, ConfigRule] = {r.id: r for r in _ALL if isinstance(r, ConfigRule)}
-"""The rules of ``validate``, ``plan`` and ``apply``, by id, in catalogue order."""
-LIVE_RULES: dict[str, LiveRule] = {r.id: r for r in _ALL if isinstance(r, LiveRule)}
-"""The rules of drift's live audit, by id, in catalogue order."""
-CHECKS: dict[str, Callable[..., Found]] = {
-    r.id: r.check
-    for r in LIVE_RULES.values()
-    if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule))
-}
-"""The check behind each live rule."""
+@dataclass(frozen=True)
+class _Catalogue:
+    RULES: dict[str, ConfigRule]
+    LIVE_RULES: dict[str, LiveRule]
+    CHECKS: dict[str, Callable[..., Found]]
+
+
+@functools.cache
+def _catalogue() -> _Catalogue:
+    found = discover()
+    rules = {r.id: r for r in found if isinstance(r, ConfigRule)}
+    live = {r.id: r for r in found if isinstance(r, LiveRule)}
+    checks: dict[str, Callable[..., Found]] = {
+        r.id: r.check
+        for r in live.values()
+        if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule))
+    }
+    return _Catalogue(rules, live, checks)
+
+
+if TYPE_CHECKING:
+    RULES: dict[str, ConfigRule]
+    """The rules of ``validate``, ``plan`` and ``apply``, by id, in catalogue order."""
+    LIVE_RULES: dict[str, LiveRule]
+    """The rules of drift's live audit, by id, in catalogue order."""
+    CHECKS: dict[str, Callable[..., Found]]
+    """The check behind each live rule."""
+
+
+def __getattr__(name: str) -> object:
+    # RULES, LIVE_RULES and CHECKS: the catalogue, discovered on first use (see the docstring).
+    if name in _Catalogue.__dataclass_fields__:
+        return getattr(_catalogue(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[str, str]]) -> list[Finding]:
     """Mark findings waived where the entity's ``exceptions`` name a waivable rule (pure)."""
-    return base.apply_waivers(findings, exceptions, RULES)
+    return base.apply_waivers(findings, exceptions, _catalogue().RULES)
 
 
 def run_rules(data: RuleInput, *, live: bool, allow_mass_delete: bool = False) -> list[Finding]:
@@ -102,16 +133,17 @@ def run_rules(data: RuleInput, *, live: bool, allow_mass_delete: bool = False) -
     findings still show, marked waived by the flag.
     """
     flags = [MASS_DELETE_FLAG] if allow_mass_delete else []
-    return base.run(RULES.values(), data, live=live, flags=flags)
+    return base.run(_catalogue().RULES.values(), data, live=live, flags=flags)
 
 
 def caller_findings(caller_arn: str) -> list[Finding]:
     """What the rules about the caller alone say of ``caller_arn`` (pure): the check made
     right after GetCallerIdentity, before anything else is read."""
     probe = RuleInput(DesiredConfig(State()), LiveAccount(State(), "", caller_arn=caller_arn))
-    return base.run([r for r in RULES.values() if isinstance(r, CallerRule)], probe, live=True)
+    rules = _catalogue().RULES.values()
+    return base.run([r for r in rules if isinstance(r, CallerRule)], probe, live=True)
 
 
 def live_findings(inp: AuditInput) -> tuple[LiveFinding, ...]:
     """Every live finding of drift's audit, most severe first, then by address and rule (pure)."""
-    return base.run_live(LIVE_RULES.values(), inp)
+    return base.run_live(_catalogue().LIVE_RULES.values(), inp)

@@ -21,6 +21,9 @@ Targets (base classes), and what ``check`` receives:
 - :class:`TrustPolicyRule` / :class:`TrustStatementRule`: each role's trust
   policy, whole or one statement at a time.
 - :class:`EntityRule`: each declared entity of the rule's ``kinds``.
+- :class:`PrincipalRule`: each declared user, group and role, with what the
+  whole-account analysis (:mod:`iamstate.analysis`) says of it: its effective
+  permissions across all its policies, its escalation paths, its exposures.
 - :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
   caller's ARN, the planned changes as a whole, or one change at a time.
 - :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
@@ -33,11 +36,12 @@ Every target but the live ones takes a :class:`RuleInput`.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from iamstate.audit import (
     ACCOUNT_ADDRESS,
@@ -60,22 +64,85 @@ from iamstate.model import (
     LiveAccount,
     Resource,
 )
-from iamstate.plan import Change, Finding, Severity, Unmanaged
+from iamstate.plan import Action, Change, Finding, Severity, Unmanaged
 from iamstate.rules.statements import Statement, labelled
+
+if TYPE_CHECKING:
+    # Imported where used: iamstate.analysis reads statements with iamstate.rules.statements,
+    # so importing it here would make each package's import depend on the other's.
+    from iamstate.analysis.account import AccountAnalysis
+    from iamstate.analysis.effective import AccountContext, DocumentCache, Permissions
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
+
+UNKNOWN_TIME = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+"""The evaluation time when a caller passes none: no date in a condition counts as past."""
 
 
 @dataclass(frozen=True)
 class RuleInput:
     """What rules see: the config, at plan time the live account and the changes, and the
-    findings the loader made while reading the YAML."""
+    findings the loader made while reading the YAML.
+
+    ``now`` is when conditions on time are judged (the shell passes the clock; the core
+    never reads it). ``analysis`` is the whole-account analysis when the caller has
+    already made it (:func:`analyse_input`), ``live_analysis`` that of the live account
+    as it is (:func:`analyse_live`); otherwise the first rule that needs one makes it.
+    """
 
     config: DesiredConfig
     live: LiveAccount | None = None
     changes: tuple[Change, ...] = ()
     loaded: tuple[Finding, ...] = ()
+    now: datetime.datetime | None = None
+    analysis: AccountAnalysis | None = field(default=None, compare=False)
+    live_analysis: AccountAnalysis | None = field(default=None, compare=False)
+
+
+def analysis_context(data: RuleInput) -> AccountContext:
+    """The account the analysed ARNs live in: the configuration's, else the live one's."""
+    from iamstate.analysis.effective import AccountContext
+
+    live = data.live
+    account = data.config.account_id or (live.account_id if live is not None else "")
+    return AccountContext(account, live.partition if live is not None else "aws")
+
+
+def analyse_live(data: RuleInput, cache: DocumentCache | None = None) -> AccountAnalysis | None:
+    """The analysis of the live account as it is, before the plan (pure); None offline.
+
+    Pass the ``cache`` :func:`analyse_input` used, so that a document both sides hold is
+    the same compiled document on both (the plan's access section compares them so)."""
+    from iamstate.analysis.account import analyse, managed_documents
+
+    live = data.live
+    if live is None:
+        return None
+    managed = managed_documents(live.managed_documents)
+    now = data.now or UNKNOWN_TIME
+    return analyse(live.state, managed=managed, now=now, context=analysis_context(data), cache=cache)
+
+
+def analyse_input(data: RuleInput, cache: DocumentCache | None = None) -> AccountAnalysis:
+    """The whole-account analysis the rules read (pure).
+
+    Offline (no live account): the desired state, with the built-in table of high-risk
+    AWS-managed policies. At plan time: the account as apply will leave it (the live
+    account less what the plan deletes, every declared entity as declared), with the
+    AWS-managed documents read for it over the built-in table.
+    """
+    from iamstate.analysis.account import analyse, managed_documents, projected_state
+
+    live = data.live
+    if live is None:
+        state, managed = data.config.state, managed_documents()
+    else:
+        deleted = [c.address for c in data.changes if c.action is Action.DELETE]
+        state = projected_state(data.config.state, live.state, deleted)
+        managed = managed_documents(live.managed_documents)
+    now = data.now or UNKNOWN_TIME
+    return analyse(state, managed=managed, now=now, context=analysis_context(data), cache=cache)
 
 
 @dataclass(frozen=True)
@@ -134,6 +201,13 @@ class Document:
         """What messages call the document: ``document`` or ``trust policy``."""
         return "trust policy" if self.kind == "trust" else "document"
 
+    def grants(self, data: RuleInput) -> Permissions:
+        """What the document grants by itself, read as the analysis reads every policy (its
+        wildcards, NotAction, resources, conditions at ``data.now``, same-document denies)."""
+        from iamstate.analysis.effective import DocumentCache, document_permissions
+
+        return document_permissions(self.address, self.normalized, DocumentCache(data.now or UNKNOWN_TIME))
+
 
 class Walk:
     """The targets of one run, each built once, and the names and places of their subjects."""
@@ -141,6 +215,18 @@ class Walk:
     def __init__(self, data: RuleInput):
         self.data = data
         self.config = data.config
+
+    @functools.cached_property
+    def analysis(self) -> AccountAnalysis:
+        """The whole-account analysis (:func:`analyse_input`), made once per run."""
+        return self.data.analysis if self.data.analysis is not None else analyse_input(self.data)
+
+    @functools.cached_property
+    def live_analysis(self) -> AccountAnalysis | None:
+        """The analysis of the live account before the plan (:func:`analyse_live`); None offline."""
+        if self.data.live_analysis is not None:
+            return self.data.live_analysis
+        return analyse_live(self.data)
 
     def location(self, address: Address) -> str:
         """Where the entity at ``address`` was declared (``file:line:column``), or ``""``."""
@@ -351,6 +437,41 @@ class EntityRule(ConfigRule):
                 address = Address(kind, resource.name)
                 name = "the password policy" if address == PASSWORD_POLICY_ADDRESS else ""
                 yield walk.subject(address, name), self.check(resource, walk.data)
+
+
+class Principal:
+    """One declared user, group or role, and what the whole-account analysis says of it."""
+
+    def __init__(self, address: Address, walk: Walk) -> None:
+        self.address = address
+        self._walk = walk
+
+    @property
+    def analysis(self) -> AccountAnalysis:
+        """The account as the rules judge it: as apply will leave it (offline: as declared)."""
+        return self._walk.analysis
+
+    @property
+    def live(self) -> AccountAnalysis | None:
+        """The live account before the plan (made on first use); None offline."""
+        return self._walk.live_analysis
+
+
+class PrincipalRule(ConfigRule):
+    """Target: each declared user, group and role, with the whole-account analysis (its effective
+    permissions, escalation paths, exposures). Subject: ``user 'u'``, ``role 'r'``."""
+
+    @abstractmethod
+    def check(self, principal: Principal, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        from iamstate.analysis.account import PRINCIPAL_KINDS
+
+        for kind in PRINCIPAL_KINDS:
+            for resource in walk.config.state.of_kind(kind):
+                address = Address(kind, resource.name)
+                # check() is a generator: the analysis is made when the first principal is looked at.
+                yield walk.subject(address), self.check(Principal(address, walk), walk.data)
 
 
 class CallerRule(ConfigRule):

@@ -1,11 +1,19 @@
-"""``passrole-star``: a policy lets its holder pass every role to a service (pure)."""
+"""``passrole-star``: a policy lets its holder pass every role to a service (pure).
+
+The policy is read as the analysis reads every policy (:mod:`iamstate.analysis`): a
+wildcard in any segment of a role ARN reaches every role, negated operators and
+``...IfExists`` on keys a request may lack do not narrow, a condition that can never
+hold grants nothing, and ``iam:PassedToService`` narrows the services a role goes
+to, never which roles (:mod:`iamstate.analysis.conditions`).
+"""
 
 from __future__ import annotations
 
 from iamstate.plan import Severity
 from iamstate.rules.base import Document, Found, GrantingPolicyRule, RuleInput
 from iamstate.rules.documents import ACCESS_ANALYZER
-from iamstate.rules.statements import unconstrained_grant
+
+PASS_ROLE = "iam:PassRole"
 
 
 class PassroleStar(GrantingPolicyRule):
@@ -24,6 +32,8 @@ class PassroleStar(GrantingPolicyRule):
     )
 
     def check(self, policy: Document, data: RuleInput) -> Found:
-        s = unconstrained_grant(policy.statements, "iam:PassRole", ignore_keys=("iam:passedtoservice",))
-        if s is not None:
-            yield f"{s.label} allows iam:PassRole (through {s.granting_pattern('iam:PassRole')}) on every role"
+        for grant in policy.grants(data).open_grants(PASS_ROLE):
+            if grant.through in ("*", "*:*"):
+                continue  # every action on every resource: policy-admin-star's finding
+            yield f"{grant.statement} allows iam:PassRole (through {grant.through}) on every role"
+            return

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from iamstate.plan import Severity
-from iamstate.rules.base import Found, GrantingStatementRule, RuleInput
-from iamstate.rules.documents import SECURITY_HUB_IAM
+from iamstate.rules.base import UNKNOWN_TIME, Found, GrantingStatementRule, RuleInput
+from iamstate.rules.documents import SECURITY_HUB_IAM, full_admin
 from iamstate.rules.statements import Statement
 
 
@@ -18,7 +18,7 @@ class ServiceWildcard(GrantingStatementRule):
     source = SECURITY_HUB_IAM + "#iam-21"
 
     def check(self, statement: Statement, data: RuleInput) -> Found:
-        if not statement.allow or statement.full_admin:
+        if not statement.allow or full_admin(statement, data.now or UNKNOWN_TIME):
             return
         wild = [a for a in statement.actions if a == "*" or a.endswith(":*")]
         if wild:

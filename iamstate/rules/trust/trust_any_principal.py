@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from iamstate.plan import Severity
-from iamstate.rules.base import Found, RuleInput, TrustStatementRule
-from iamstate.rules.statements import PRINCIPAL_GUARD_KEYS, Statement, narrows
-from iamstate.rules.trust import ROLES_GUIDE
+from iamstate.rules.base import UNKNOWN_TIME, Found, RuleInput, TrustStatementRule
+from iamstate.rules.statements import PRINCIPAL_GUARD_KEYS, Statement
+from iamstate.rules.trust import ROLES_GUIDE, admits_nobody, narrows
 
 
 class TrustAnyPrincipal(TrustStatementRule):
@@ -21,7 +21,7 @@ class TrustAnyPrincipal(TrustStatementRule):
     source = ROLES_GUIDE + "reference_policies_elements_principal.html#principal-anonymous"
 
     def check(self, statement: Statement, data: RuleInput) -> Found:
-        if not statement.allow:
+        if not statement.allow or admits_nobody(statement, data.now or UNKNOWN_TIME):
             return
         wildcard = statement.principal == "*" or any(
             "*" in statement.principals(kind) for kind in ("AWS", "Federated", "Service")

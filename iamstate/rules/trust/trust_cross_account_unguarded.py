@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from iamstate.plan import Severity
-from iamstate.rules.base import Found, RuleInput, TrustStatementRule
-from iamstate.rules.statements import Statement, lets_aws_principals_assume, narrows, requires_mfa
-from iamstate.rules.trust import ROLES_GUIDE
+from iamstate.rules.base import UNKNOWN_TIME, Found, RuleInput, TrustStatementRule
+from iamstate.rules.statements import Statement, lets_aws_principals_assume, requires_mfa
+from iamstate.rules.trust import ROLES_GUIDE, admits_nobody, narrows
 
 OWN_ACCOUNT_PLACEHOLDER = "000000000000"
 """What the loader writes for ``${account_id}`` when ``account.id`` is absent."""
@@ -24,7 +24,7 @@ class TrustCrossAccountUnguarded(TrustStatementRule):
     source = ROLES_GUIDE + "id_roles_create_for-user_externalid.html"
 
     def check(self, statement: Statement, data: RuleInput) -> Found:
-        if not lets_aws_principals_assume(statement):
+        if not lets_aws_principals_assume(statement) or admits_nobody(statement, data.now or UNKNOWN_TIME):
             return
         others = other_accounts(statement, data.config.account_id or OWN_ACCOUNT_PLACEHOLDER)
         guarded = requires_mfa(statement) or any(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from iamstate.plan import Severity
-from iamstate.rules.base import Found, RuleInput, TrustStatementRule
-from iamstate.rules.statements import Statement, narrows
-from iamstate.rules.trust import ROLES_GUIDE
+from iamstate.rules.base import UNKNOWN_TIME, Found, RuleInput, TrustStatementRule
+from iamstate.rules.statements import Statement
+from iamstate.rules.trust import ROLES_GUIDE, admits_nobody, narrows
 
 _WEB_IDENTITY_PROVIDERS = ("cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com")
 _ANY_SUBJECT = re.compile(r"[^:*]*:?\*")
@@ -24,7 +24,9 @@ class TrustOidcUnscoped(TrustStatementRule):
     source = ROLES_GUIDE + "id_roles_create_for-idp_oidc.html"
 
     def check(self, statement: Statement, data: RuleInput) -> Found:
-        gaps = oidc_gaps(statement) if statement.allow else []
+        if not statement.allow or admits_nobody(statement, data.now or UNKNOWN_TIME):
+            return
+        gaps = oidc_gaps(statement)
         if gaps:
             yield (
                 f"trusts an OIDC provider without narrowing the {' and '.join(gaps)}: "
