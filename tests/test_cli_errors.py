@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import structlog
 
 from iamstate import cli
 from iamstate.commands import validate as validate_cmd
@@ -122,6 +123,15 @@ def test_an_unexpected_exception_is_an_internal_error(
         raise KeyError("http://user:pw@example.com/boom")
 
     monkeypatch.setattr(validate_cmd, "validate", broken)
+    # cli.run configures logging to this test's captured stderr; later tests log elsewhere.
+    saved = structlog.get_config()
+    try:
+        _internal_error_is_one_line_unless_verbose(work, capsys)
+    finally:
+        structlog.configure(**saved)
+
+
+def _internal_error_is_one_line_unless_verbose(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(["validate", str(work)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: internal error: KeyError:")
