@@ -39,9 +39,11 @@ from iamstate.model import (
     Kind,
     LiveAccount,
     MfaSettings,
+    State,
 )
 from iamstate.ownership import Standing, standing
 from iamstate.plan import Action, ApiCall, Change, FieldDiff, Phase, Plan, Unmanaged
+from iamstate.temporary import Grant
 
 FORMAT_VERSION = "1"
 ROOT_ROW = "<root_account>"
@@ -258,6 +260,10 @@ class AuditInput:
     user, the password policy) are its to report; a team's stack of one path is not paged."""
     unmanaged: Sequence[Unmanaged] = ()
     """Live entities in scope that the plan leaves alone (see :class:`iamstate.plan.Unmanaged`)."""
+    temporary: Sequence[Grant] = ()
+    """The configuration's temporary grants, expired ones included."""
+    live: State = field(default_factory=State)
+    """The whole live account as read, to see which grants it still holds."""
 
     @property
     def root_row(self) -> CredentialRow | None:
@@ -307,6 +313,8 @@ def audit_input(
         saml_providers=[p for p in live.state.of_kind(SAML_PROVIDER) if isinstance(p, SamlProvider)],
         audits_account=config.audits_account,
         unmanaged=tuple(unmanaged),
+        temporary=config.temporary,
+        live=live.state,
     )
 
 

@@ -22,6 +22,7 @@ from iamstate.apply import ProgressEvent
 from iamstate.commands import apply as apply_cmd
 from iamstate.commands import drift as drift_cmd
 from iamstate.commands import explain as explain_cmd
+from iamstate.commands import grant as grant_cmd
 from iamstate.commands import import_ as import_cmd
 from iamstate.commands import permissions as permissions_cmd
 from iamstate.commands import plan as plan_cmd
@@ -100,6 +101,14 @@ NoColorOpt = Annotated[
     bool, typer.Option("--no-color", help="No colour in output (also when NO_COLOR is set).")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Evaluate expiry (expires_at, review_by, expiring waivers) as of this RFC 3339 time "
+        "instead of now, e.g. 2026-12-05T18:00:00Z.",
+    ),
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Also write the JSON form of the result to this file.", dir_okay=False),
@@ -220,6 +229,7 @@ def validate(
     fmt: Annotated[
         FindingsFormat, typer.Option("--format", help="Output format on stdout (markdown prints text).")
     ] = FindingsFormat.text,
+    at: AtOpt = None,
     log_format: LogFormatOpt = LogFormat.console,
     verbose: VerboseOpt = 0,
     no_color: NoColorOpt = False,
@@ -227,7 +237,7 @@ def validate(
     """Check the config offline: schema, references and safety rules. Exit 0 valid, 1 invalid, 3 refused."""
     color = _setup(log_format, verbose, no_color)
     output = OutputOptions(fmt.value if fmt in (FindingsFormat.json, FindingsFormat.sarif) else "text", color)
-    _finish(lambda: validate_cmd.validate(path, output))
+    _finish(lambda: validate_cmd.validate(path, output, at=at))
 
 
 @app.command()
@@ -249,12 +259,18 @@ def plan(
         ),
     ] = False,
     allow_mass_delete: MassDeleteOpt = False,
+    at: AtOpt = None,
 ) -> None:
     """Diff the config against live IAM (read only) and print what apply would change."""
     output = dataclasses.replace(output, sarif_out=sarif_out)
     _finish(
         lambda: plan_cmd.plan(
-            path, aws, output, detailed_exitcode=detailed_exitcode, allow_mass_delete=allow_mass_delete
+            path,
+            aws,
+            output,
+            detailed_exitcode=detailed_exitcode,
+            allow_mass_delete=allow_mass_delete,
+            at=at,
         ),
         output.out,
     )
@@ -345,9 +361,10 @@ def drift(
             help="Exit 2 for live findings of this level or above (low: any finding); changes always do.",
         ),
     ] = FailOn.low,
+    at: AtOpt = None,
 ) -> None:
     """Plan plus a live audit of credentials, root and MFA (read only). Exit 0 clean, 2 drift, for nightly jobs."""
-    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value), output.out)
+    _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
 
 
 @app.command()
@@ -432,6 +449,48 @@ def permissions(
 ) -> None:
     """Print the least IAM policy iamstate needs to run plan, apply or drift on the config (no AWS)."""
     _finish(lambda: permissions_cmd.permissions(path, for_command.value, fmt.value))
+
+
+@app.command()
+def grant(
+    address: Annotated[
+        str,
+        typer.Argument(
+            help="Who is granted: the user, as user.NAME (with --policy also group.NAME or role.NAME)."
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="GROUP",
+            help="The declared group the user joins for a while (with --policy: the policy to attach).",
+        ),
+    ],
+    duration: Annotated[
+        str,
+        typer.Option(
+            "--for", help="How long: 4h, 90m, 2d, 1w or 1h30m; expires_at is now plus this, in UTC."
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (an incident, a ticket); written as the grant's reason.")
+    ],
+    path: PathArg = ".",
+    policy: Annotated[
+        bool,
+        typer.Option(
+            "--policy",
+            help="Attach GROUP as a policy (a name or ARN, as policies: takes it) to the user, group or "
+            "role at ADDRESS for a while, instead of a group membership.",
+        ),
+    ] = False,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Add a temporary group membership or policy attachment to the YAML (no AWS) and print the diff, for review."""
+    _setup(log_format, verbose, no_color)
+    _finish(lambda: grant_cmd.grant(address, target, duration, reason, path, policy=policy))
 
 
 def _confirm() -> bool:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from iamstate.temporary import Grant, Review
 
 Json = Any
 """A JSON-compatible value (dict, list, str, int, float, bool, None)."""
@@ -114,6 +118,11 @@ class Address:
     def key(self) -> tuple[str, str]:
         """Matching key: IAM names are unique case-insensitively."""
         return (self.kind.value, self.name.lower())
+
+    @property
+    def label(self) -> str:
+        """How messages name the entity, in the loader's words: ``policy 'reports-read'``."""
+        return f"{self.kind.value.replace('_', ' ')} '{self.name}'"
 
 
 PASSWORD_POLICY_ADDRESS = Address(Kind.PASSWORD_POLICY, "account")
@@ -230,6 +239,18 @@ class CredentialSettings:
     stale_access_keys: str = "report"
 
 
+DEFAULT_WARN_DAYS = 7
+"""``access.warn_days`` when the configuration does not say: how far ahead ``expiring-soon`` looks."""
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """``access:`` — how far ahead expiries are announced, and how long a temporary grant may last."""
+
+    warn_days: int = DEFAULT_WARN_DAYS
+    max_temporary_days: int | None = None
+
+
 @dataclass(frozen=True)
 class SourceLocation:
     """Where something was declared: ``file:line:column`` (1-based)."""
@@ -281,6 +302,13 @@ class DesiredConfig:
     ``audit.account: true``): account-wide findings (root, password policy) are its to report."""
     policy_references: tuple[PolicyReference, ...] = ()
     """Every policy named by its ARN, for the checks that need live IAM (it must exist there)."""
+    as_of: datetime | None = None
+    """The time expiry was evaluated at (``--at``, or the command's clock); None: never evaluated."""
+    temporary: tuple[Grant, ...] = ()
+    """Every grant declared with ``expires_at``, expired ones included (:mod:`iamstate.temporary`)."""
+    reviews: Mapping[Address, Review] = field(default_factory=dict)
+    """``review_by`` of users, roles and policies."""
+    access: AccessSettings = AccessSettings()
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,12 @@ def _normalize(document: Json) -> Json:
     return _ordered(out, DOCUMENT_KEYS)
 
 
+def statement_label(index: int, statement: Json) -> str:
+    """How messages name the ``index``-th statement of a document (from 1): ``statement 2 (Sid Foo)``."""
+    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+    return f"statement {index}" + (f" (Sid {sid})" if isinstance(sid, str) and sid else "")
+
+
 def equivalent(a: Json, b: Json) -> bool:
     """True when two policy documents mean the same (pure)."""
     return bool(normalize(a) == normalize(b))

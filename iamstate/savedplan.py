@@ -1,20 +1,23 @@
 """Saved plans: what a plan was made from, and whether it still is the plan to apply (pure).
 
 A saved plan is an approval, not a script. ``plan --out FILE`` records in the plan's
-metadata the iamstate version, the configuration's path and two fingerprints: one
-of the configuration (desired state and the settings that shape the plan) and one of
-the live state the plan depends on (every owned entity with its live-only facts, and
+metadata the iamstate version, the configuration's path, the time the plan was made
+as of (``made_at``: the clock, or ``--at``) and two fingerprints: one of the
+configuration (desired state and the settings that shape the plan) and one of the
+live state the plan depends on (every owned entity with its live-only facts, and
 every other entity's use of an owned policy). ``apply --plan FILE`` plans again from
 the configuration and live IAM and executes the plan it made itself, and only when
 its changes and API calls are identical to the saved ones
 (:func:`first_difference`): a call added to the file, or a parameter changed, is
-never sent. A fingerprint that differs makes the saved plan stale.
+never sent. A fingerprint that differs, or a temporary grant that expired between
+``made_at`` and now, makes the saved plan stale.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from iamstate import __version__
 from iamstate.calls import ENTITY_KEY
@@ -22,6 +25,7 @@ from iamstate.model import DesiredConfig, Json, LiveAccount, to_json
 from iamstate.ownership import owned_by
 from iamstate.plan import Plan
 from iamstate.statefile import fingerprint, state_to_json
+from iamstate.temporary import crossed, format_timestamp, parse_instant
 
 
 def config_fingerprint(config: DesiredConfig) -> str:
@@ -65,7 +69,29 @@ def metadata(config: DesiredConfig, live: LiveAccount, config_path: str | None =
     }
     if config_path is not None:
         out["config_path"] = config_path
+    if config.as_of is not None:
+        out["made_at"] = format_timestamp(config.as_of)
     return out
+
+
+def made_at(saved: Plan) -> datetime | None:
+    """The time a saved plan was made as of (``metadata.made_at``), None when it does not say."""
+    value = saved.metadata.get("made_at")
+    return parse_instant(value) if isinstance(value, str) else None
+
+
+def expiry_reasons(saved: Plan, config: DesiredConfig, now: datetime) -> list[str]:
+    """Why time alone makes a saved plan stale ([] when it does not): it was made as of a later
+    time than ``now`` (``plan --at``), or a grant of ``config`` expired since it was made."""
+    made = made_at(saved)
+    if made is None:
+        return []
+    if made > now:
+        return [f"it was made as of {format_timestamp(made)}, later than now ({format_timestamp(now)})"]
+    return [
+        f"{grant.subject} expired at {grant.until}, after the plan was made ({format_timestamp(made)})"
+        for grant in crossed(config.temporary, made, now)
+    ]
 
 
 def stale_reasons(saved: Plan, config: DesiredConfig, live: LiveAccount) -> list[str]:

@@ -20,6 +20,9 @@ may also have ``tests/rules/<rule id>/warns/``: cases where it reports warnings 
 Rules judge conditions on time at :data:`tests.analysis.corpus.NOW`. A ``live.json``
 may carry ``managed_policies`` (ARN -> document): the AWS-managed documents plan
 would read.
+
+Every case is evaluated as of one time, as a command evaluates it: the ``now`` of
+its ``live.json``, else :data:`FIXTURE_NOW` (what ``--at`` would say).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from iamstate.statefile import live_from_json
 from tests.analysis.corpus import NOW
 
 FIXTURES = Path(__file__).parent / "rules"
+FIXTURE_NOW = datetime.fromisoformat("2026-06-01T12:00:00+00:00")
+"""The time cases without a ``now`` of their own are evaluated at."""
 SIDES = ("fires", "quiet")
 MIN_CASES = 3
 
@@ -63,13 +68,14 @@ def _change(doc: dict[str, str]) -> Change:
 def run_config_case(case: Path) -> list[Finding]:
     """The findings of validate (a YAML file) or of plan (a folder with live.json) for a case."""
     folder, name = (case, "config.yaml") if case.is_dir() else (case.parent, case.name)
+    doc = json.loads((case / "live.json").read_text()) if case.is_dir() else {}
+    now = datetime.fromisoformat(doc["now"]) if "now" in doc else FIXTURE_NOW
     # Relative paths keep locations the same on every checkout.
     with contextlib.chdir(folder):
-        loaded = load_config(name)
+        loaded = load_config(name, now=now)
     config = loaded.config
     if not case.is_dir():
         return run_rules(RuleInput(config, loaded=loaded.findings, now=NOW), live=False)
-    doc = json.loads((case / "live.json").read_text())
     live = live_from_json(doc)
     if "changes" in doc:
         changes = tuple(_change(c) for c in doc["changes"])
@@ -80,9 +86,10 @@ def run_config_case(case: Path) -> list[Finding]:
 
 def run_live_case(case: Path) -> tuple[LiveFinding, ...]:
     """The live findings drift reports for a case folder."""
-    with contextlib.chdir(case):
-        config = load_config("config.yaml").config
     doc = json.loads((case / "live.json").read_text())
+    now = datetime.fromisoformat(doc["now"])
+    with contextlib.chdir(case):
+        config = load_config("config.yaml", now=now).config
     report = case / "credential_report.csv"
     live = live_from_json(doc)
     inp = audit_input(
@@ -90,7 +97,7 @@ def run_live_case(case: Path) -> tuple[LiveFinding, ...]:
         live,
         parse_credential_report(report.read_text()) if report.exists() else (),
         doc.get("account_summary", {}),
-        now=datetime.fromisoformat(doc["now"]),
+        now=now,
         mfa_users=frozenset(doc.get("virtual_mfa", {}).get("users", [])),
         root_virtual_mfa=bool(doc.get("virtual_mfa", {}).get("root", False)),
         unmanaged=build_plan(config, live).unmanaged,

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from iamstate.apply import CreatedPrincipals, ProgressEvent, apply_plan
@@ -31,18 +32,19 @@ from iamstate.commands.shared import (
     Clients,
     CommandResult,
     OutputOptions,
+    command_time,
     connect,
     log_done,
     make_plan,
 )
-from iamstate.config import LoadedConfig
-from iamstate.errors import ExitCode, IamstateError, StalePlan
-from iamstate.model import Json, LiveAccount
+from iamstate.config import LoadedConfig, load_config
+from iamstate.errors import ConfigError, ExitCode, IamstateError, StalePlan
+from iamstate.model import DesiredConfig, Json, LiveAccount
 from iamstate.plan import Plan
 from iamstate.render import render
 from iamstate.render.json import render_json
 from iamstate.render.results import apply_text
-from iamstate.savedplan import first_difference, stale_reasons
+from iamstate.savedplan import expiry_reasons, first_difference, made_at, stale_reasons
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024
 """A saved plan larger than this is refused before it is parsed."""
@@ -100,7 +102,7 @@ def apply(
     config_path = path if path is not None else (saved.config_path if saved else None) or "."
     clients = connect(aws, max_pool=max(10, options.parallelism + 2))
 
-    loaded, live, fresh = _plan(config_path, clients, options, saved)
+    loaded, live, fresh = _plan(config_path, clients, options, saved, command_time(None))
     early = _without_writes(fresh, output)
     if early is not None:
         return early
@@ -120,7 +122,7 @@ def apply(
     )
     with _interrupt_on_sigterm(), lock:
         # Planned again under the lock: another apply may have changed live IAM meanwhile.
-        loaded, live, the_plan = _plan(config_path, clients, options, saved)
+        loaded, live, the_plan = _plan(config_path, clients, options, saved, command_time(None))
         early = _without_writes(the_plan, output)
         if early is not None:
             return early
@@ -128,21 +130,27 @@ def apply(
 
 
 def _plan(
-    path: str, clients: Clients, options: ApplyOptions, saved: SavedPlan | None
+    path: str, clients: Clients, options: ApplyOptions, saved: SavedPlan | None, now: datetime
 ) -> tuple[LoadedConfig, LiveAccount, Plan]:
-    """The plan made now; with a saved plan, only when the saved one is still the same plan."""
-    loaded, live, fresh = make_plan(path, clients, allow_mass_delete=options.allow_mass_delete)
+    """The plan made as of ``now``; with a saved plan, only when the saved one is still the same plan."""
+    loaded, live, fresh = make_plan(path, clients, now=now, allow_mass_delete=options.allow_mass_delete)
     if saved is not None:
-        check_saved_plan(saved, fresh, loaded, live)
+        check_saved_plan(saved, fresh, loaded, live, path=path, now=now)
     return loaded, live, fresh
 
 
-def check_saved_plan(saved: SavedPlan, fresh: Plan, loaded: LoadedConfig, live: LiveAccount) -> None:
-    """Raise StalePlan when what the saved plan was made from moved, SavedPlanMismatch when its
-    changes or calls are not the ones planned now (the first difference named)."""
+def check_saved_plan(
+    saved: SavedPlan, fresh: Plan, loaded: LoadedConfig, live: LiveAccount, *, path: str, now: datetime
+) -> None:
+    """Raise StalePlan when what the saved plan was made from moved (or a temporary grant
+    expired since), SavedPlanMismatch when its changes or calls are not the ones planned now
+    (the first difference named)."""
     made = json.loads(render_json(fresh.to_json()))
     difference = first_difference(saved.doc, made)
-    reasons = stale_reasons(saved.plan, loaded.config, live)
+    reasons = expiry_reasons(saved.plan, loaded.config, now)
+    reasons += stale_reasons(
+        saved.plan, _config_as_made(path, saved.plan, loaded.config, live.partition), live
+    )
     if saved.plan.metadata.get("stale_access_keys") != fresh.metadata.get("stale_access_keys"):
         reasons.append("the stale access keys to deactivate changed since the plan was made")
     versions = (saved.plan.metadata.get("iamstate_version"), fresh.metadata.get("iamstate_version"))
@@ -235,6 +243,21 @@ def _execute(
     doc = {"format_version": "1", "plan": plan_doc, "apply": result_doc}
     text = render_json(doc) if output.fmt == "json" else shown + "\n" + apply_text(result_doc) + "\n"
     return CommandResult(ExitCode.OK if result.ok else ExitCode.ERROR, text, doc)
+
+
+def _config_as_made(path: str, saved: Plan, current: DesiredConfig, partition: str) -> DesiredConfig:
+    """The configuration as of the time the saved plan was made: what its fingerprint is of.
+
+    Only time moved when it equals the saved fingerprint; a configuration that no longer
+    loads at that time has changed (its fingerprint then differs from the current one's).
+    """
+    made = made_at(saved)
+    if made is None:
+        return current
+    try:
+        return load_config(path, partition=partition, now=made).config
+    except ConfigError:
+        return current
 
 
 def load_saved_plan(path: Path) -> SavedPlan:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import UTC, datetime
 
 import structlog
 
@@ -13,6 +12,7 @@ from iamstate.commands.shared import (
     AwsOptions,
     CommandResult,
     OutputOptions,
+    command_time,
     connect,
     make_plan,
     plan_exit_code,
@@ -23,8 +23,11 @@ from iamstate.rules import live_findings
 log = structlog.get_logger()
 
 
-def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "low") -> CommandResult:
-    """The plan plus a live audit; exit 2 on drift.
+def drift(
+    path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "low", at: str | None = None
+) -> CommandResult:
+    """The plan plus a live audit; exit 2 on drift. Expiry and credential ages are evaluated
+    as of ``at`` (RFC 3339) or now.
 
     Reads live IAM once (as plan does), then GetAccountSummary, one credential report
     (shared with the stale-key deactivation, if configured) and ListVirtualMFADevices.
@@ -37,13 +40,14 @@ def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "
     from iamstate.aws.session import CallCounter
 
     started = time.monotonic()
+    now = command_time(at)
     threshold = Level(fail_on)
     clients = connect(aws)
     counter = CallCounter()
     counter.attach(clients.iam, clients.sts)
     try:
         report_once = functools.cache(lambda: read_credential_report(clients.iam))
-        loaded, live, the_plan = make_plan(path, clients, read_report=report_once)
+        loaded, live, the_plan = make_plan(path, clients, now=now, read_report=report_once)
         summary = read_account_summary(clients.iam)
         report = report_once()
         assignments = read_virtual_mfa_assignments(clients.iam)
@@ -54,7 +58,7 @@ def drift(path: str, aws: AwsOptions, output: OutputOptions, *, fail_on: str = "
         live,
         report.rows,
         summary,
-        now=datetime.now(UTC),
+        now=now,
         mfa_users=assignments.users,
         root_virtual_mfa=assignments.root,
         unmanaged=the_plan.unmanaged,

@@ -8,6 +8,7 @@ from iamstate.commands.shared import (
     AwsOptions,
     CommandResult,
     OutputOptions,
+    command_time,
     connect,
     log_done,
     make_plan,
@@ -24,10 +25,13 @@ def plan(
     *,
     detailed_exitcode: bool = False,
     allow_mass_delete: bool = False,
+    at: str | None = None,
 ) -> CommandResult:
-    """Diff the config against live IAM and render the plan."""
+    """Diff the config against live IAM and render the plan; expiry is evaluated as of ``at``
+    (RFC 3339) or now."""
     started = time.monotonic()
-    loaded, live, the_plan = make_plan(path, connect(aws), allow_mass_delete=allow_mass_delete)
+    now = command_time(at)
+    loaded, live, the_plan = make_plan(path, connect(aws), now=now, allow_mass_delete=allow_mass_delete)
     doc = the_plan.to_json()
     log_done("plan", live, the_plan, started)
     files = loaded.config.files

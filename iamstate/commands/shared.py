@@ -35,7 +35,7 @@ from iamstate.audit import (
 )
 from iamstate.config import LoadedConfig, load_config
 from iamstate.diff import build_plan
-from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, Refused
+from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, IamstateError, Refused
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, Plan
@@ -43,6 +43,7 @@ from iamstate.references import managed_to_look_up, reference_problems
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.rules.base import analyse_input, analyse_live
 from iamstate.savedplan import metadata
+from iamstate.temporary import access_report, parse_instant
 
 if TYPE_CHECKING:
     from iamstate.aws.audit import CredentialReport
@@ -87,6 +88,20 @@ class Clients:
 
     iam: Any
     sts: Any
+
+
+def command_time(at: str | None) -> datetime:
+    """The one time a command evaluates expiry at: ``--at`` (RFC 3339, any offset, as UTC),
+    else the clock, read here once per command."""
+    if at is None:
+        return datetime.now(UTC)
+    parsed = parse_instant(at)
+    if parsed is None:
+        raise IamstateError(
+            f"--at {at!r} is not an RFC 3339 time; give a date, a time and an offset, "
+            "such as 2026-12-05T18:00:00Z"
+        )
+    return parsed
 
 
 def connect(aws: AwsOptions, *, max_pool: int = 10) -> Clients:
@@ -187,22 +202,26 @@ def make_plan(
     path: str,
     clients: Clients,
     *,
+    now: datetime | None = None,
     allow_mass_delete: bool = False,
     read_report: Callable[[], CredentialReport] | None = None,
 ) -> tuple[LoadedConfig, LiveAccount, Plan]:
-    """Load the config, read live IAM (guarded), and build the plan once, with every finding.
+    """Load the config as of ``now`` (the command's time; the clock when None), read live IAM
+    (guarded), and build the plan once, with every finding.
 
     With ``credentials.stale_access_keys: deactivate`` (and a limit set) the plan also
     deactivates stale access keys, which costs the credential report (``read_report``,
     by default a fresh read) and one ListAccessKeys per user with a stale key; without
-    it, no call is made beyond the live read.
+    it, no call is made beyond the live read. The plan's metadata lists the temporary
+    grants (``temporary_access``) when the configuration has any.
     """
     from iamstate.aws.read import missing_policies
 
-    loaded = load_config(path)
+    now = now if now is not None else command_time(None)
+    loaded = load_config(path, now=now)
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
-        loaded = load_config(path, partition=live.partition)
+        loaded = load_config(path, partition=live.partition, now=now)
     config = loaded.config
     problems = reference_problems(
         config, live, missing_policies(clients.iam, managed_to_look_up(config, live))
@@ -215,7 +234,7 @@ def make_plan(
     if any(c.address.kind is Kind.USER and c.action is Action.DELETE for c in the_plan.changes):
         # Whether a user about to go was used lately is in the credential report alone.
         live = dataclasses.replace(live, user_last_used=last_used_by_user(read_report().rows))
-    data = analysed(RuleInput(config, live, the_plan.changes, loaded.findings, now=datetime.now(UTC)))
+    data = analysed(RuleInput(config, live, the_plan.changes, loaded.findings, now=now))
     findings = run_rules(data, live=True, allow_mass_delete=allow_mass_delete)
     facts = {
         **metadata(config, live, config_path=str(path)),
@@ -225,7 +244,11 @@ def make_plan(
     }
     the_plan = dataclasses.replace(the_plan, findings=tuple(findings), metadata=facts)
     if deactivates(config.credentials):
-        the_plan = _deactivate_stale_keys(the_plan, config, clients, read_report)
+        the_plan = _deactivate_stale_keys(the_plan, config, clients, read_report, now)
+    if config.temporary:
+        changes = [c.to_json() for c in the_plan.changes]
+        report = access_report(config.temporary, now, config.access, changes)
+        the_plan = dataclasses.replace(the_plan, metadata={**the_plan.metadata, "temporary_access": report})
     return loaded, live, the_plan
 
 
@@ -263,12 +286,13 @@ def _deactivate_stale_keys(
     config: DesiredConfig,
     clients: Clients,
     read_report: Callable[[], CredentialReport] | None,
+    now: datetime,
 ) -> Plan:
-    """The plan with UpdateAccessKey(Status=Inactive) for each stale key of a declared user."""
+    """The plan with UpdateAccessKey(Status=Inactive) for each key of a declared user that is
+    stale as of ``now``."""
     from iamstate.aws.audit import list_access_keys
 
     report = read_report() if read_report is not None else _read_report(clients)
-    now = datetime.now(UTC)
     candidates = {
         n.lower()
         for n in deactivation_candidates(the_plan, (r.name for r in config.state.of_kind(Kind.USER)))

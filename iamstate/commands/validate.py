@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iamstate.commands.shared import CommandResult, OutputOptions, sarif
+from iamstate.commands.shared import CommandResult, OutputOptions, command_time, sarif
 from iamstate.config import load_config
 from iamstate.errors import ExitCode
 from iamstate.kinds import in_reading_order
@@ -12,9 +12,10 @@ from iamstate.render.results import validate_text
 from iamstate.rules import RuleInput, run_rules
 
 
-def validate(path: str, output: OutputOptions) -> CommandResult:
-    """Load the config, check schema, references and offline safety rules."""
-    loaded = load_config(path)
+def validate(path: str, output: OutputOptions, *, at: str | None = None) -> CommandResult:
+    """Load the config, check schema, references and offline safety rules; expiry is
+    evaluated as of ``at`` (RFC 3339) or now."""
+    loaded = load_config(path, now=command_time(at))
     config = loaded.config
     findings = run_rules(RuleInput(config, loaded=loaded.findings), live=False)
     blocking = [f for f in findings if f.blocking]

@@ -11,8 +11,9 @@ not errors but refusals: findings in :attr:`LoadedConfig.findings`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +71,32 @@ def config_files(path: str | os.PathLike[str]) -> list[Path]:
     return [root / relative for relative in sorted(found, key=lambda r: r.as_posix())]
 
 
-def load_config(path: str | os.PathLike[str], *, partition: str = "aws") -> LoadedConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    partition: str = "aws",
+    now: datetime | None = None,
+    texts: Mapping[Path, str] | None = None,
+) -> LoadedConfig:
     """Load, validate and merge the configuration at PATH (a YAML file or a directory).
 
     ``partition`` is what ``${partition}`` stands for (``aws``, ``aws-cn``, ...).
+    ``now`` is the time temporary grants are evaluated at (what has expired by then is
+    no longer granted); commands read their clock once and pass it, and only a caller
+    that passes none gets the clock read here. ``texts`` replaces the contents of
+    some of the files (by their path as :func:`config_files` gives it), so that an edit
+    can be checked before it is written.
     Raises ConfigError with every problem found, sorted by file and line.
     """
     # Loading builds millions of small objects that live until the command ends; the
     # cyclic collector would walk them all again and again while they are made.
     with gc_paused():
-        return _load_config(path, partition)
+        return _load_config(path, partition, now, texts)
 
 
-def _load_config(path: str | os.PathLike[str], partition: str) -> LoadedConfig:
+def _load_config(
+    path: str | os.PathLike[str], partition: str, now: datetime | None, texts: Mapping[Path, str] | None
+) -> LoadedConfig:
     files = config_files(path)
     if not files:
         raise ConfigError(
@@ -94,7 +108,11 @@ def _load_config(path: str | os.PathLike[str], partition: str) -> LoadedConfig:
             ]
         )
     root = config_root(path)
-    parsed = [(file, *_parse_file(root, file)) for file in files]
+    overrides = texts or {}
+    parsed = [
+        (file, *(parse_yaml(overrides[file], str(file)) if file in overrides else _parse_file(root, file)))
+        for file in files
+    ]
     parsed, named = _documents_named(parsed)
 
     diagnostics: list[Diagnostic] = []
@@ -127,7 +145,7 @@ def _load_config(path: str | os.PathLike[str], partition: str) -> LoadedConfig:
     # With a file unreadable, names it declares are unknown: checking references
     # across files would only add noise to the syntax error that explains it.
     if all(file is not None for _, file, _ in parsed):
-        builder = Builder(loaded, broken, partition, root=root)
+        builder = Builder(loaded, broken, partition, now if now is not None else datetime.now(UTC), root=root)
         config = builder.build()
         diagnostics.extend(builder.diagnostics)
     diagnostics.extend(named)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from iamstate.errors import Diagnostic
 from iamstate.kinds import KindSpec, spec, specs
 from iamstate.model import (
     DEFAULT_STACK,
+    AccessSettings,
     Address,
     CredentialSettings,
     DesiredConfig,
@@ -40,8 +42,19 @@ from iamstate.model import (
     SourceLocation,
     State,
 )
+from iamstate.temporary import (
+    REASON_HINT,
+    TIMESTAMP_EXAMPLE,
+    Grant,
+    GrantKind,
+    Review,
+    format_timestamp,
+    parse_review_date,
+    parse_timestamp,
+    with_expiry,
+)
 
-SETTINGS = ("account", "scope", "mfa", "credentials", "audit", "safety")
+SETTINGS = ("account", "scope", "mfa", "credentials", "audit", "safety", "access")
 """Top-level sections of settings; like a singleton kind's section, each may appear in one file only."""
 
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
@@ -123,13 +136,24 @@ class Builder:
     """
 
     def __init__(
-        self, files: list[YamlFile], broken: set[tuple[str, YamlPath]], partition: str, *, root: Path
+        self,
+        files: list[YamlFile],
+        broken: set[tuple[str, YamlPath]],
+        partition: str,
+        now: datetime,
+        *,
+        root: Path,
     ):
         self.root = root
         """The config root: files the configuration names must lie inside it."""
         self.files = files
         self.broken = broken
         self.partition = partition
+        self.now = now
+        """The time expiry is evaluated at: what has expired by then is no longer granted."""
+        self.access = AccessSettings()
+        self.grants: dict[tuple[str, YamlPath], Grant] = {}
+        self.reviews: dict[Address, Review] = {}
         self.diagnostics: list[Diagnostic] = []
         self.require_mfa: set[Address] = set()
         """Roles declared with ``require_mfa: true`` beside a full ``trust:`` (for trust-mfa-missing)."""
@@ -240,7 +264,8 @@ class Builder:
         self.resources[d.address] = resource
         self.sources[d.address] = where or d.at(spec(d.kind).name_key)
         if isinstance(d.data, Mapping):
-            self._exceptions(d.address, d.file, d.path, d.data)
+            self._exceptions(d)
+            self._review(d)
 
     def add(self, address: Address, resource: Resource, where: SourceLocation) -> None:
         """Record a resource that another declaration implies (a role's instance profile)."""
@@ -300,6 +325,110 @@ class Builder:
             self.document_files.append(found.name)
         return found.text
 
+    def holds(
+        self,
+        d: Declared,
+        steps: YamlPath,
+        item: Any,
+        kind: GrantKind,
+        target: str,
+        *,
+        holder: Address | None = None,
+    ) -> bool:
+        """Check and record the ``expires_at`` and ``reason`` of ``item``, a mapping written at
+        ``steps`` of ``d``; True while the grant holds as of :attr:`now` (always, without an expiry).
+
+        ``holder`` is the entity that holds the grant (``d``'s own by default).
+        """
+        if not isinstance(item, Mapping) or "expires_at" not in item:
+            return True
+        path = (*d.path, *steps)
+        known = self.grants.get((d.file.name, path))
+        if known is not None:
+            return not known.expired(self.now)
+        what = d.what(*steps) if steps else d.what()
+        written = item["expires_at"]
+        where = d.file.at((*path, "expires_at"))
+        expires_at = parse_timestamp(written) if isinstance(written, str) else None
+        if expires_at is None:
+            self.error(
+                f"{what} expires_at {str(written)!r} is not an absolute UTC time in RFC 3339",
+                where,
+                f"write the time it ends, such as {TIMESTAMP_EXAMPLE}; relative dates (+4h, tomorrow), "
+                "dates without a time and other time zones are not accepted",
+            )
+            return True
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            self.error(
+                f"{what} has expires_at but no reason",
+                d.file.key_at((*path, "expires_at")),
+                REASON_HINT,
+            )
+            return True
+        if not _is_real_grant_reason(reason):
+            self.error(
+                f"{what} reason {reason!r} does not say why the grant exists",
+                d.file.at((*path, "reason")),
+                'name the incident, ticket or task, e.g. "INC-4411 on-call"',
+            )
+        longest = self.access.max_temporary_days
+        if longest is not None and expires_at - self.now > timedelta(days=longest):
+            days = (expires_at - self.now) / timedelta(days=1)
+            self.error(
+                f"{what} expires_at {format_timestamp(expires_at)} is {days:.1f} days from now "
+                f"({format_timestamp(self.now)}); access.max_temporary_days allows at most {longest}",
+                where,
+                f"choose an expires_at before {format_timestamp(self.now + timedelta(days=longest))}",
+            )
+        grant = Grant(holder or d.address, kind, target, expires_at, reason.strip(), where)
+        self.grants[(d.file.name, path)] = grant
+        return not grant.expired(self.now)
+
+    def entry_holds(self, d: Declared) -> bool:
+        """False for a user or role entry whose own ``expires_at`` has passed: it counts as
+        ``absent: true`` from then on."""
+        return self.holds(d, (), d.data, GrantKind.ENTITY, "")
+
+    def is_gone(self, d: Declared) -> bool:
+        """True for a declaration of an entity that must not exist: ``absent: true``, or expired."""
+        return is_absent(d) or (not self.is_broken(d) and not self.entry_holds(d))
+
+    def expiring_statements(self, d: Declared, key: str, document: Json) -> Json:
+        """``document`` (declared at ``key`` of ``d``, or read from the file it names) with every
+        statement's ``expires_at`` and ``reason`` taken out and turned into ``DateLessThan
+        aws:CurrentTime``, which AWS enforces; the grants are recorded. Problems in a
+        document read from a file point at ``key``."""
+        if not isinstance(document, Mapping) or "Statement" not in document:
+            return document
+        statements = document["Statement"]
+        single = isinstance(statements, Mapping)
+        items = [statements] if single else statements
+        if not isinstance(items, list):
+            return document
+        out = []
+        for index, statement in enumerate(items):
+            if not isinstance(statement, Mapping) or not ({"expires_at", "reason"} & set(statement)):
+                out.append(statement)
+                continue
+            steps: YamlPath = (key, "Statement") if single else (key, "Statement", index)
+            label = policy.statement_label(index + 1, statement)
+            self.holds(d, steps, statement, GrantKind.STATEMENT, label)
+            kept = {k: v for k, v in statement.items() if k not in ("expires_at", "reason")}
+            if (d.file.name, (*d.path, *steps)) in self.grants:
+                expiring = with_expiry(kept, str(statement["expires_at"]))
+                if expiring is None:
+                    self.error(
+                        f"{d.what(*steps)} ({label}) has expires_at and its own DateLessThan on "
+                        "aws:CurrentTime",
+                        d.file.at((*d.path, *steps, "expires_at")),
+                        "keep one of the two",
+                    )
+                else:
+                    kept = expiring
+            out.append(kept)
+        return {**document, "Statement": out[0] if single else out}
+
     # --- the whole configuration -------------------------------------------------
 
     def build(self) -> DesiredConfig:
@@ -318,16 +447,21 @@ class Builder:
             protect=tuple(scope_data.get("protect") or ()),
         )
         stack = str(account.get("stack") or DEFAULT_STACK)
+        access = self._section("access")
+        self.access = AccessSettings(
+            warn_days=int(access.get("warn_days", self.access.warn_days)),
+            max_temporary_days=access.get("max_temporary_days"),
+        )
 
         managed: set[Kind] = set()
         absent: set[Address] = set()
         for kind in specs():
             for d in self.declared(kind.kind):
-                if is_absent(d):
+                if self.is_gone(d):
                     self.sources[d.address] = d.at(kind.name_key)
                     if not self.is_broken(d):
                         absent.add(d.address)
-                        self._exceptions(d.address, d.file, d.path, d.data)
+                        self._exceptions(d)
                     continue
                 kind.build(d, self)
                 managed.add(kind.kind)
@@ -360,6 +494,10 @@ class Builder:
                 Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
             ),
             policy_references=tuple(self.policy_references),
+            as_of=self.now,
+            temporary=tuple(self.grants.values()),
+            reviews=dict(self.reviews),
+            access=self.access,
         )
 
     def _section(self, key: str) -> dict[str, Any]:
@@ -388,19 +526,39 @@ class Builder:
                     found[key] = (file, value)
         return found
 
-    def _exceptions(self, address: Address, file: YamlFile, path: YamlPath, data: Mapping[str, Any]) -> None:
-        waivers = data.get("exceptions")
+    def _exceptions(self, d: Declared) -> None:
+        waivers = d.data.get("exceptions")
         if not isinstance(waivers, dict) or not waivers:
             return
-        for rule, reason in waivers.items():
+        kept: dict[str, str] = {}
+        for rule, waiver in waivers.items():
+            # A waiver is a reason, or {reason, expires_at}.
+            temporary = isinstance(waiver, Mapping)
+            reason = waiver.get("reason") if temporary else waiver
             if not _is_real_reason(str(reason)):
                 self.error(
-                    f"{subject(file, (*path, 'exceptions', rule))}: {str(reason)!r} does not say why "
-                    f"the rule is waived",
-                    file.at((*path, "exceptions", rule)),
+                    f"{d.what('exceptions', rule)}: {str(reason)!r} does not say why the rule is waived",
+                    d.at("exceptions", rule, "reason") if temporary else d.at("exceptions", rule),
                     'write a reason a reviewer can check, e.g. "Break-glass role, approved in SEC-42"',
                 )
-        self.exceptions[address] = {str(rule): str(reason) for rule, reason in waivers.items()}
+            # An expired waiver stops waiving: the finding comes back as it was.
+            if self.holds(d, ("exceptions", rule), waiver, GrantKind.WAIVER, str(rule)):
+                kept[str(rule)] = str(reason)
+        self.exceptions[d.address] = kept
+
+    def _review(self, d: Declared) -> None:
+        """Record a declaration's ``review_by`` (the schema checked its shape)."""
+        written = d.data.get("review_by")
+        if written is None:
+            return
+        due = parse_review_date(str(written))
+        if due is None:
+            self.error(
+                f"{d.what('review_by')} {str(written)!r} is not a date (2027-03-31) or an absolute UTC time",
+                d.at("review_by"),
+            )
+            return
+        self.reviews[d.address] = Review(d.address, due, str(written), d.at("review_by"))
 
     # --- ownership ---------------------------------------------------------------
 
@@ -433,10 +591,13 @@ class Builder:
 
 def _is_real_reason(reason: str) -> bool:
     text = reason.strip()
-    squashed = text.lower().strip(" .!?:;,")
-    if squashed in _PLACEHOLDER_REASONS or squashed.startswith(("todo", "tbd", "fixme")):
-        return False
-    return len(text) >= _MIN_REASON_CHARS and len(text.split()) >= 2
+    return _is_real_grant_reason(text) and len(text) >= _MIN_REASON_CHARS and len(text.split()) >= 2
+
+
+def _is_real_grant_reason(reason: str) -> bool:
+    """A grant's reason may be as short as a ticket id (``INC-4411``), but not a placeholder."""
+    squashed = reason.strip().lower().strip(" .!?:;,")
+    return squashed not in _PLACEHOLDER_REASONS and not squashed.startswith(("todo", "tbd", "fixme"))
 
 
 def _all_strings(value: Json) -> Iterator[str]:

@@ -20,6 +20,7 @@ from iamstate.config.where import describe_value, did_you_mean, entity_at, quote
 from iamstate.config.yamlpos import YamlFile, YamlPath
 from iamstate.errors import Diagnostic
 from iamstate.model import Json
+from iamstate.temporary import REASON_HINT
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -149,6 +150,13 @@ def _diagnose(file: YamlFile, path: YamlPath, error: ValidationError) -> Iterato
         for key in rule:
             if key not in value:
                 yield Diagnostic(f"{what} is missing the required key '{key}'", here)
+        return
+
+    if validator == "dependentRequired":
+        for key, needed in rule.items():
+            for missing in [n for n in needed if key in value and n not in value]:
+                hint = REASON_HINT if key == "expires_at" else ""
+                yield Diagnostic(f"{what} has {key} but no {missing}", file.key_at((*path, key)), hint)
         return
 
     if validator in ("oneOf", "anyOf") and _all_required_branches(rule):

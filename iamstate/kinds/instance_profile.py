@@ -108,7 +108,7 @@ class InstanceProfileKind(KindSpec[InstanceProfile]):
         yield from (
             d
             for d in builder.declared(Kind.ROLE)
-            if d.data.get("instance_profile") and not d.data.get("absent")
+            if d.data.get("instance_profile") and not builder.is_gone(d)
         )
 
     def build(self, declared: Declared, builder: Builder) -> None:

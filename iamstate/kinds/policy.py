@@ -42,6 +42,7 @@ from iamstate.kinds.base import (
 from iamstate.model import Address, Json, Kind, PolicyReference, policy_arn
 from iamstate.plan import ApiCall, Phase
 from iamstate.readable import readable_document
+from iamstate.temporary import GrantKind
 
 if TYPE_CHECKING:
     from iamstate.config.build import Builder, Declared
@@ -227,10 +228,14 @@ def add_force_mfa(builder: Builder, where: Any) -> None:
 
 
 def policy_refs(builder: Builder, d: Declared, key: str) -> Iterator[str]:
-    """The ARNs a list of policy references (``policies:``) of a declaration stands for."""
-    for index, ref in enumerate(d.data.get(key) or []):
-        arn = policy_ref(builder, d, (key, index), str(ref))
-        if arn is not None:
+    """The ARNs a list of policy references (``policies:``) of a declaration stands for, as of
+    the builder's ``now``: a temporary attachment (``{policy: REF, expires_at, reason}``) that
+    has expired is left out."""
+    for index, item in enumerate(d.data.get(key) or []):
+        temporary = isinstance(item, Mapping)
+        ref = str(item["policy"]) if temporary else str(item)
+        arn = policy_ref(builder, d, (key, index, "policy") if temporary else (key, index), ref)
+        if arn is not None and builder.holds(d, (key, index), item, GrantKind.ATTACHMENT, arn):
             yield arn
 
 
@@ -407,7 +412,8 @@ class PolicyKind(KindSpec[ManagedPolicy]):
             document = builder.read_document_file(d, "document_file")
             if document is None:
                 return
-        substituted = builder.substitute(document)
+        key = "document" if "document" in d.data else "document_file"
+        substituted = builder.expiring_statements(d, key, builder.substitute(document))
         path = str(d.data.get("path", "/"))
         builder.register(
             d,

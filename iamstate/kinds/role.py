@@ -48,6 +48,7 @@ from iamstate.kinds.policy import boundary_ref, ctx_tags, normalized, policy_ref
 from iamstate.model import Address, Json, Kind, SourceLocation, State
 from iamstate.plan import ApiCall, Phase
 from iamstate.readable import readable_document, template_arn
+from iamstate.temporary import CURRENT_TIME_KEY, EXPIRY_OPERATOR, GrantKind
 
 if TYPE_CHECKING:
     from iamstate.config.build import Builder, Declared
@@ -139,20 +140,29 @@ def trust_from_shorthand(trusted: Mapping[str, Json]) -> dict[str, Json]:
     and ``external_id`` conditions), OIDC (``sts:AssumeRoleWithWebIdentity``, scoped
     by audience and subjects), SAML (``sts:AssumeRoleWithSAML``, for the AWS sign-in
     audience). A single value is written as a string, several as a list.
+
+    An item written ``{account: ID, expires_at: T, reason: ...}`` (or ``service``,
+    ``principal``) is trusted until T: items of one kind with the same ``expires_at``
+    share a statement of their own, after the lasting one, that carries
+    ``DateLessThan aws:CurrentTime: T`` besides its usual conditions; an ``oidc`` or
+    ``saml`` with ``expires_at`` gets that condition on its statement.
     """
     statements: list[dict[str, Json]] = []
-    services = list(trusted.get("services") or [])
-    if services:
-        statements.append(_statement({"Service": _one_or_many(services)}, "sts:AssumeRole"))
-    aws = [f"arn:${{partition}}:iam::{account}:root" for account in trusted.get("accounts") or []]
-    aws += list(trusted.get("principals") or [])
-    if aws:
+    for services, until in _by_expiry(trusted.get("services"), "service"):
+        statements.append(
+            _statement({"Service": _one_or_many(services)}, "sts:AssumeRole", _until({}, until))
+        )
+    accounts = [
+        (f"arn:${{partition}}:iam::{account}:root", until)
+        for account, until in _items(trusted.get("accounts"), "account")
+    ]
+    for aws, until in _grouped([*accounts, *_items(trusted.get("principals"), "principal")]):
         condition: dict[str, Json] = {}
         if trusted.get("require_mfa"):
             condition["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
         if trusted.get("external_id"):
             condition["StringEquals"] = {"sts:ExternalId": trusted["external_id"]}
-        statements.append(_statement({"AWS": _one_or_many(aws)}, "sts:AssumeRole", condition))
+        statements.append(_statement({"AWS": _one_or_many(aws)}, "sts:AssumeRole", _until(condition, until)))
     oidc = trusted.get("oidc")
     if isinstance(oidc, Mapping):
         provider = str(oidc["provider"])
@@ -162,13 +172,45 @@ def trust_from_shorthand(trusted: Mapping[str, Json]) -> dict[str, Json]:
         if oidc.get("subjects") is not None:
             condition["StringLike"] = {f"{provider}:sub": oidc["subjects"]}
         federated = f"arn:${{partition}}:iam::${{account_id}}:oidc-provider/{provider}"
+        condition = _until(condition, oidc.get("expires_at"))
         statements.append(_statement({"Federated": federated}, "sts:AssumeRoleWithWebIdentity", condition))
     saml = trusted.get("saml")
     if isinstance(saml, Mapping):
         federated = f"arn:${{partition}}:iam::${{account_id}}:saml-provider/{saml['provider']}"
-        condition = {"StringEquals": {"SAML:aud": SAML_AUDIENCE}}
+        condition = _until({"StringEquals": {"SAML:aud": SAML_AUDIENCE}}, saml.get("expires_at"))
         statements.append(_statement({"Federated": federated}, "sts:AssumeRoleWithSAML", condition))
     return {"Version": VERSION, "Statement": statements}
+
+
+def _items(values: Json, key: str) -> list[tuple[Json, str | None]]:
+    """The items of a ``trusted:`` list with their ``expires_at`` (None: lasting)."""
+    out: list[tuple[Json, str | None]] = []
+    for item in values or []:
+        if isinstance(item, Mapping):
+            out.append((item[key], str(item["expires_at"]) if item.get("expires_at") else None))
+        else:
+            out.append((item, None))
+    return out
+
+
+def _grouped(items: list[tuple[Json, str | None]]) -> list[tuple[list[Json], str | None]]:
+    """Values sharing a statement: the lasting ones first, then one group per ``expires_at``."""
+    groups: dict[str | None, list[Json]] = {}
+    for value, until in items:
+        groups.setdefault(until, []).append(value)
+    order = sorted(groups, key=lambda until: (until is not None, until or ""))
+    return [(groups[until], until) for until in order]
+
+
+def _by_expiry(values: Json, key: str) -> list[tuple[list[Json], str | None]]:
+    return _grouped(_items(values, key))
+
+
+def _until(condition: dict[str, Json], expires_at: Json) -> dict[str, Json]:
+    """``condition`` with ``DateLessThan aws:CurrentTime`` when the trust ends at ``expires_at``."""
+    if not expires_at:
+        return condition
+    return {**condition, EXPIRY_OPERATOR: {CURRENT_TIME_KEY: str(expires_at)}}
 
 
 def _statement(principal: dict[str, Json], action: str, condition: Json = None) -> dict[str, Json]:
@@ -376,8 +418,9 @@ class RoleKind(KindSpec[Role]):
         if "trust" in d.data:
             document = d.data["trust"]
             builder.check_strings(document, d, "trust")
-            return builder.substitute(document)
+            return builder.expiring_statements(d, "trust", builder.substitute(document))
         trusted: dict[str, Any] = d.data["trusted"]
+        self._trust_grants(d, builder, trusted)
         for modifier in ("require_mfa", "external_id"):
             if trusted.get(modifier) and not (trusted.get("accounts") or trusted.get("principals")):
                 builder.error(
@@ -387,6 +430,22 @@ class RoleKind(KindSpec[Role]):
                 )
         builder.check_strings(trusted.get("principals") or [], d, "trusted", "principals", what=d.what())
         return builder.substitute(trust_from_shorthand(trusted))
+
+    def _trust_grants(self, d: Declared, builder: Builder, trusted: Mapping[str, Any]) -> None:
+        """Check and record each entry of ``trusted:`` that has an ``expires_at``."""
+        for key, item_key, noun in (
+            ("services", "service", "service"),
+            ("accounts", "account", "account"),
+            ("principals", "principal", "principal"),
+        ):
+            for index, item in enumerate(trusted.get(key) or []):
+                if isinstance(item, Mapping):
+                    target = f"{noun} {item[item_key]}"
+                    builder.holds(d, ("trusted", key, index), item, GrantKind.TRUST, target)
+        for key, noun in (("oidc", "OIDC provider"), ("saml", "SAML provider")):
+            item = trusted.get(key)
+            if isinstance(item, Mapping):
+                builder.holds(d, ("trusted", key), item, GrantKind.TRUST, f"{noun} {item['provider']}")
 
     def from_live(self, responses: Responses) -> Iterable[Role]:
         by_name = {str(r["RoleName"]): r for r in listed(responses, LIST_ROLES.name, "Roles")}

@@ -39,6 +39,7 @@ from iamstate.kinds.base import (
 from iamstate.kinds.policy import boundary_ref, ctx_tags, policy_refs
 from iamstate.model import Json, Kind
 from iamstate.plan import ApiCall, Phase
+from iamstate.temporary import GrantKind
 
 if TYPE_CHECKING:
     from iamstate.config.build import Builder, Declared
@@ -124,22 +125,36 @@ class UserKind(KindSpec[User]):
             return
         groups = builder.declared_names(Kind.GROUP)
         member_of = set()
-        for index, group in enumerate(d.data.get("groups") or []):
+        listed: dict[str, int] = {}
+        for index, item in enumerate(d.data.get("groups") or []):
+            # A membership is a group's name, or {group: NAME, expires_at, reason}.
+            temporary = isinstance(item, dict)
+            group = str(item["group"]) if temporary else str(item)
+            steps: tuple[str | int, ...] = ("groups", index, "group") if temporary else ("groups", index)
+            if group.lower() in listed:
+                builder.error(
+                    f"{d.what('groups', index)} lists group '{group}' again (first as item {listed[group.lower()]})",
+                    d.at(*steps),
+                    "keep one membership per group",
+                )
+                continue
+            listed[group.lower()] = index
             if group in groups and groups[group].data.get("absent") is True:
                 builder.error(
                     f"{d.what('groups', index)} refers to group '{group}', which is declared absent: true",
-                    d.at("groups", index),
+                    d.at(*steps),
                     "remove the membership, or the group's absent: true",
                 )
                 continue
-            if group in groups:
-                member_of.add(group)
+            if group not in groups:
+                builder.error(
+                    f"{d.what('groups', index)} refers to group '{group}', which is not declared",
+                    d.at(*steps),
+                    builder.did_you_mean(group, groups) or "declare it under groups:",
+                )
                 continue
-            builder.error(
-                f"{d.what('groups', index)} refers to group '{group}', which is not declared",
-                d.at("groups", index),
-                builder.did_you_mean(group, groups) or "declare it under groups:",
-            )
+            if builder.holds(d, ("groups", index), item, GrantKind.MEMBERSHIP, group):
+                member_of.add(group)
         path = str(d.data.get("path", "/"))
         builder.register(
             d,

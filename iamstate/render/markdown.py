@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from iamstate.model import Json
+from iamstate.render.temporary import temporary_banner, temporary_section
 from iamstate.render.text import SYMBOLS, change_lines
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -30,8 +31,10 @@ def render_markdown(doc: Mapping[str, Json]) -> str:
             changes, "This plan deletes or replaces IAM entities. Review them before applying:"
         )
     )
+    out.extend(temporary_banner(doc))
     out.extend(findings_section(findings))
     out.extend(access_section(doc))
+    out.extend(temporary_section(doc))
     if changes:
         out.append("#### Changes")
         out.append("")

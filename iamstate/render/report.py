@@ -18,6 +18,7 @@ from iamstate.render.markdown import (
     findings_section,
     heading,
 )
+from iamstate.render.temporary import temporary_banner, temporary_section
 from iamstate.render.text import header_line, paint, plan_body_lines
 
 LEVEL_STYLE = {"critical": "bold red", "high": "bold red", "medium": "bold yellow", "low": "bold cyan"}
@@ -78,6 +79,7 @@ def render_report_markdown(doc: Mapping[str, Json]) -> str:
             out.append(f"> - **{f['level']}** `{f['rule']}` `{f['address']}`: {escape(str(f['message']))}")
         out.append("")
     out.extend(destructive_banner(changes, "Applying the configuration deletes or replaces IAM entities:"))
+    out.extend(temporary_banner(plan))
     if live:
         out.append("#### Live findings")
         out.append("")
@@ -92,6 +94,7 @@ def render_report_markdown(doc: Mapping[str, Json]) -> str:
         out.append("")
     out.extend(findings_section(findings))
     out.extend(access_section(plan))
+    out.extend(temporary_section(plan))
     if changes:
         out.append("#### Changes")
         out.append("")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from iamstate import policy
 from iamstate.model import Json
+from iamstate.render.temporary import temporary_lines
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "import": "<="}
 """Terraform's symbol for each change action (``<=``: adopt a live entity)."""
@@ -118,6 +119,9 @@ def plan_body_lines(plan: Mapping[str, Json], *, color: bool) -> list[str]:
     summary = access.text_lines(access.section(plan), color=color)
     if summary:
         out.extend([*summary, ""])
+    temporary = temporary_lines(plan, color=color)
+    if temporary:
+        out.extend([*temporary, ""])
     for finding in plan.get("findings") or []:
         out.extend(finding_lines(finding, color=color))
         out.append("")

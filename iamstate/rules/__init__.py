@@ -37,6 +37,7 @@ from iamstate.rules.base import (
     CallerRule,
     ConfigRule,
     Found,
+    LiveGrantRule,
     LiveRule,
     Rule,
     RuleInput,
@@ -99,7 +100,7 @@ def _catalogue() -> _Catalogue:
     checks: dict[str, Callable[..., Found]] = {
         r.id: r.check
         for r in live.values()
-        if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule))
+        if isinstance(r, (AccountRule, UserRule, SamlProviderRule, UnmanagedEntityRule, LiveGrantRule))
     }
     return _Catalogue(rules, live, checks)
 

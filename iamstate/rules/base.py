@@ -21,15 +21,18 @@ Targets (base classes), and what ``check`` receives:
 - :class:`TrustPolicyRule` / :class:`TrustStatementRule`: each role's trust
   policy, whole or one statement at a time.
 - :class:`EntityRule`: each declared entity of the rule's ``kinds``.
+- :class:`TemporaryGrantRule`: each temporary grant the configuration declares
+  (``expires_at``), expired ones included.
 - :class:`PrincipalRule`: each declared user, group and role, with what the
   whole-account analysis (:mod:`iamstate.analysis`) says of it: its effective
   permissions across all its policies, its escalation paths, its exposures.
 - :class:`CallerRule`, :class:`PlanRule`, :class:`ChangeRule`: at plan time, the
   caller's ARN, the planned changes as a whole, or one change at a time.
 - :class:`RootRule`, :class:`UserRule`, :class:`SamlProviderRule`,
-  :class:`AccountRule`, :class:`UnmanagedEntityRule`: drift's live audit
-  (:class:`~iamstate.audit.AuditInput`): the root user, each live user's report row,
-  each SAML provider, the account, or each entity in scope the plan leaves alone.
+  :class:`AccountRule`, :class:`UnmanagedEntityRule`, :class:`LiveGrantRule`: drift's live
+  audit (:class:`~iamstate.audit.AuditInput`): the root user, each live user's report row,
+  each SAML provider, the account, each entity in scope the plan leaves alone, or each
+  temporary grant of the configuration.
 
 Every target but the live ones takes a :class:`RuleInput`.
 """
@@ -66,6 +69,7 @@ from iamstate.model import (
 )
 from iamstate.plan import Action, Change, Finding, Severity, Unmanaged
 from iamstate.rules.statements import Statement, labelled
+from iamstate.temporary import Grant
 
 if TYPE_CHECKING:
     # Imported where used: iamstate.analysis reads statements with iamstate.rules.statements,
@@ -177,7 +181,7 @@ def named(address: Address | str) -> str:
     """How messages name an entity, in the loader's words: ``policy 'reports-read'``."""
     if isinstance(address, str):
         address = Address.parse(address)
-    return f"{address.kind.value.replace('_', ' ')} '{address.name}'"
+    return address.label
 
 
 @dataclass(frozen=True)
@@ -439,6 +443,20 @@ class EntityRule(ConfigRule):
                 yield walk.subject(address, name), self.check(resource, walk.data)
 
 
+class TemporaryGrantRule(ConfigRule):
+    """Target: each temporary grant the configuration declares, expired ones included. Subject:
+    ``user 'alice' membership of group 'x'``, at the grant's ``expires_at``."""
+
+    @abstractmethod
+    def check(self, grant: Grant, data: RuleInput) -> Found: ...
+
+    def subjects(self, walk: Walk) -> Iterator[tuple[Subject, Found]]:
+        for grant in walk.config.temporary:
+            location = str(grant.location) if grant.location else walk.location(grant.address)
+            subject = Subject(str(grant.address), grant.subject, location)
+            yield subject, self.check(grant, walk.data)
+
+
 class Principal:
     """One declared user, group or role, and what the whole-account analysis says of it."""
 
@@ -591,6 +609,18 @@ class SamlProviderRule(LiveRule):
     def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
         for provider in inp.saml_providers:
             yield Subject(str(Address(SAML_PROVIDER, provider.name))), self.check(provider, inp)
+
+
+class LiveGrantRule(LiveRule):
+    """Target: each temporary grant the configuration declares, with the live account that may
+    still hold it; findings at the entity that holds it."""
+
+    @abstractmethod
+    def check(self, grant: Grant, inp: AuditInput) -> Found: ...
+
+    def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        for grant in inp.temporary:
+            yield Subject(str(grant.address)), self.check(grant, inp)
 
 
 class UserRule(LiveRule):

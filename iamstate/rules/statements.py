@@ -266,9 +266,7 @@ def labelled(document: Json) -> list[Statement]:
         if not isinstance(item, Mapping):
             continue
         canonical = policy.normalize({"Statement": [item]})["Statement"][0]
-        sid = item.get("Sid")
-        label = f"statement {index}" + (f" (Sid {sid})" if isinstance(sid, str) and sid else "")
-        out.append(Statement(label, canonical))
+        out.append(Statement(policy.statement_label(index, item), canonical))
     return out
 
 

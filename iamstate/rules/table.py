@@ -51,14 +51,15 @@ def live_table() -> str:
 
 
 def schema_exceptions() -> dict[str, Json]:
-    """The schema's ``exceptions`` properties: one optional reason per waivable rule."""
+    """The schema's ``exceptions`` properties: one optional waiver (a reason, or a reason and an
+    ``expires_at``) per waivable rule."""
     return {
         rule.id: {
             "title": rule.id,
             "description": f"{rule.summary.replace('`', '')}"
-            f"{' (warning)' if rule.severity.value == 'warning' else ''}. Value: why this is acceptable here.",
-            "type": "string",
-            "minLength": 1,
+            f"{' (warning)' if rule.severity.value == 'warning' else ''}. Value: why this is acceptable "
+            "here, or {reason, expires_at} for a waiver that ends.",
+            "$ref": "#/$defs/waiver",
         }
         for rule in RULES.values()
         if rule.waivable
