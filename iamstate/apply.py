@@ -20,17 +20,19 @@ This module imports no boto3: tests hand :func:`apply_plan` a fake executor, and
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import groupby
 from typing import NamedTuple, Protocol
 
+from iamstate.kinds import spec
 from iamstate.model import Json
-from iamstate.plan import ApiCall, Plan
+from iamstate.plan import Action, ApiCall, Plan
 
 DEFAULT_PARALLELISM = 4
 DEFAULT_PROPAGATION_TIMEOUT = 120.0
@@ -89,19 +91,94 @@ RETRYABLE_CODES = frozenset(
 )
 
 
-def classify(code: str, message: str, status: int | None) -> type[CallError]:
+PRINCIPAL_ARN_TYPES = frozenset({"role", "user", "oidc-provider", "saml-provider"})
+"""The kinds (by the resource type in their ARNs) whose entities a trust policy can name."""
+_NAMED_PRINCIPAL = re.compile(r'"(?:AWS|Federated)"\s*:\s*"([^"]+)"')
+_PRINCIPAL_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):([a-z-]+)/(.+)")
+
+
+@dataclass(frozen=True)
+class CreatedPrincipals:
+    """The principals (roles, users, identity providers) that this apply creates: only a trust
+    policy naming one of them may meet "Invalid principal" because IAM has not caught up."""
+
+    account_id: str = ""
+    keys: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    """``(arn type, name)`` lower-cased: ``("role", "ci")``, ``("oidc-provider", "host/path")``."""
+
+    @classmethod
+    def of(cls, plan: Plan) -> CreatedPrincipals:
+        """The principals ``plan`` creates or replaces."""
+        keys = {
+            (str(spec(c.address.kind).arn_type), c.address.name.lower())
+            for c in plan.changes
+            if c.action in (Action.CREATE, Action.REPLACE)
+            and spec(c.address.kind).arn_type in PRINCIPAL_ARN_TYPES
+        }
+        return cls(plan.account_id, frozenset(keys))
+
+    def created(self, arn: str) -> bool:
+        """True when ``arn`` names a principal this apply creates."""
+        match = _PRINCIPAL_ARN.fullmatch(arn)
+        if match is None or match.group(1) != self.account_id:
+            return False
+        arn_type, rest = match.group(2), match.group(3)
+        name = rest if arn_type.endswith("-provider") else rest.rsplit("/", 1)[-1]
+        return (arn_type, name.lower()) in self.keys
+
+    def waiting_for(self, call: ApiCall, message: str) -> tuple[bool, str]:
+        """Whether an "Invalid principal" answer to ``call`` may be IAM not seeing a new principal
+        yet, and the principal it is about (named by the message, else by the call's document)."""
+        named = _NAMED_PRINCIPAL.findall(message)
+        if named:
+            return any(self.created(p) for p in named), named[0]
+        written = [p for p in _document_principals(call) if p.startswith("arn:")]
+        created = [p for p in written if self.created(p)]
+        if created:
+            return True, created[0]
+        return False, ", ".join(written)
+
+
+def _document_principals(call: ApiCall) -> list[str]:
+    """Every AWS and Federated principal the trust document of a call names."""
+    document = call.params.get("AssumeRolePolicyDocument", call.params.get("PolicyDocument"))
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    found: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if not isinstance(principal, dict):
+            continue
+        for kind in ("AWS", "Federated"):
+            value = principal.get(kind)
+            found += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    return found
+
+
+def classify(
+    code: str,
+    message: str,
+    status: int | None,
+    *,
+    call: ApiCall | None = None,
+    created: CreatedPrincipals | None = None,
+) -> type[CallError]:
     """Whether an AWS error is worth retrying: the only place that decides it.
 
     ``NoSuchEntity`` is retried because right after a create IAM may not see the
     new entity yet; a writer that knows NoSuchEntity means "already so" (a delete
     of something gone) handles that before asking. A trust policy naming a
     principal created moments ago fails with MalformedPolicyDocument "Invalid
-    principal" until the principal propagates.
+    principal" until the principal propagates: that is retried only when the
+    principal is one this apply creates (``created``, for ``call``); any other
+    principal will not appear by waiting (a typo'd account id or name), so it fails
+    at once. Without ``created`` it is retried, as nothing says otherwise.
     """
     if code in RETRYABLE_CODES:
         return RetryableError
     if code == "MalformedPolicyDocument" and "invalid principal" in message.lower():
-        return RetryableError
+        if created is None or call is None:
+            return RetryableError
+        return RetryableError if created.waiting_for(call, message)[0] else PermanentError
     if status is not None and (status == 429 or status >= 500):
         return RetryableError
     return PermanentError

@@ -7,7 +7,9 @@ import dataclasses
 import functools
 import inspect
 import os
+import re
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +20,7 @@ from typer.core import TyperGroup
 
 from iamstate import __version__
 from iamstate.commands.options import AwsOptions, CommandResult, OutputOptions
-from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused
+from iamstate.errors import ConfigError, ExitCode, IamstateError, Refused, redact
 
 if TYPE_CHECKING:
     from iamstate.apply import ProgressEvent
@@ -268,17 +270,27 @@ def aws_command(
 
 def _finish(run: object, out: Path | None = None) -> None:
     """Run a command thunk, print its result, write ``--out``, exit with its code."""
+    from iamstate.commands.output import write_output
     from iamstate.render import escape
+    from iamstate.render.json import render_json
 
     try:
         result = run()  # type: ignore[operator]
         assert isinstance(result, CommandResult)
+        if result.stdout:
+            sys.stdout.write(result.stdout)
+        for message in result.messages:
+            typer.echo(redact(message), err=True)
+        for path, text in result.files.items():
+            write_output(path, text, what="--sarif-out")
+        if out is not None and result.document is not None:
+            write_output(out, render_json(result.document), what="--out")
     except ConfigError as error:
         for diagnostic in error.diagnostics:
-            typer.echo(escape.text(diagnostic), err=True)
+            typer.echo(escape.text(redact(str(diagnostic))), err=True)
         raise typer.Exit(ExitCode.ERROR) from None
     except Refused as error:
-        typer.echo(f"Refused: {escape.text(error)}; nothing was written.", err=True)
+        typer.echo(f"Refused: {escape.text(redact(str(error)))}; nothing was written.", err=True)
         from iamstate.render.text import finding_lines
 
         for finding in error.findings:
@@ -287,20 +299,10 @@ def _finish(run: object, out: Path | None = None) -> None:
         raise typer.Exit(error.exit_code) from None
     except IamstateError as error:
         for number, line in enumerate(str(error).splitlines() or [""]):
-            typer.echo(f"Error: {escape.text(line)}" if number == 0 else escape.text(line), err=True)
+            typer.echo(
+                f"Error: {escape.text(redact(line))}" if number == 0 else escape.text(redact(line)), err=True
+            )
         raise typer.Exit(error.exit_code) from None
-    if result.stdout:
-        sys.stdout.write(result.stdout)
-    for message in result.messages:
-        typer.echo(message, err=True)
-    for path, text in result.files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    if out is not None and result.document is not None:
-        from iamstate.render.json import render_json
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_json(result.document))
     raise typer.Exit(int(result.exit_code))
 
 
@@ -387,7 +389,14 @@ def plan(
 def apply(
     aws: AwsOptions,
     output: OutputOptions,
-    path: PathArg = ".",
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            help="A YAML file, or a directory whose *.yaml/*.yml files (recursively) are merged "
+            "(default: the one the --plan file was made from, else .).",
+            show_default=False,
+        ),
+    ] = None,
     saved_plan: Annotated[
         Path | None,
         typer.Option(
@@ -420,12 +429,20 @@ def apply(
         ),
     ] = 120.0,
     allow_mass_delete: MassDeleteOpt = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout",
+            min=0,
+            help="Seconds to wait for the apply lock while another apply holds it (0: fail at once).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Re-read live IAM, show the plan, confirm, and make the changes in a safe order."""
     from iamstate.commands import apply as apply_cmd
 
     options = apply_cmd.ApplyOptions(
-        saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete
+        saved_plan, auto_approve, parallelism, propagation_timeout, allow_mass_delete, lock_timeout
     )
     _finish(
         lambda: apply_cmd.apply(
@@ -472,6 +489,26 @@ def drift(
 
     output = dataclasses.replace(output, max_chars=max_chars)
     _finish(lambda: drift_cmd.drift(path, aws, output, fail_on=fail_on.value, at=at), output.out)
+
+
+@command()
+def unlock(
+    path: PathArg = ".",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Remove the lock even while it is another holder's and unexpired."),
+    ] = False,
+    profile: ProfileOpt = None,
+    endpoint_url: EndpointOpt = None,
+    log_format: LogFormatOpt = LogFormat.console,
+    verbose: VerboseOpt = 0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Remove the apply lock a killed apply left (only an expired one, or your own, without --force)."""
+    aws, _ = _aws_options(profile, endpoint_url, Format.text, None, log_format, verbose, no_color)
+    from iamstate.commands import unlock as unlock_cmd
+
+    _finish(lambda: unlock_cmd.unlock(path, aws, force=force))
 
 
 class ExplainFormat(StrEnum):
@@ -731,6 +768,45 @@ def show(
     _finish(lambda: show_cmd.show(planfile, output))
 
 
+def _verbose(argv: Sequence[str]) -> bool:
+    return any(arg == "--verbose" or re.fullmatch(r"-v+", arg) for arg in argv)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit code.
+
+    Pipelines read exit 2 as "changes pending" or "drift found", so a usage error
+    (an unknown option, a bad value, no command at all) exits 1 with click's message.
+    An exception nothing else handled is an internal error: one line that asks for a
+    report, exit 1, and the traceback only with ``-v``.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = app(args=args, prog_name="iamstate", standalone_mode=False)
+    except _CLICK_EXCEPTION as error:
+        # click's usage errors (and bare `iamstate`, which shows the help): their message, and
+        # the exit code CommandGroup gave them (1, never 2).
+        error.show()  # type: ignore[attr-defined]
+        return int(getattr(error, "exit_code", ExitCode.ERROR))
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        typer.echo("\nAborted.", err=True)
+        return int(ExitCode.ERROR)
+    except Exception as error:
+        if _verbose(args):
+            typer.echo(redact(traceback.format_exc()), err=True, nl=False)
+        typer.echo(
+            redact(
+                f"Error: internal error: {type(error).__name__}: {error}. This is a bug in iamstate "
+                f"{__version__}; please report it with the command you ran"
+                + ("" if _verbose(args) else " and the traceback that -v prints")
+                + "."
+            ),
+            err=True,
+        )
+        return int(ExitCode.ERROR)
+    return code if isinstance(code, int) else int(ExitCode.OK)
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    sys.exit(run())

@@ -7,6 +7,7 @@ and name these exit codes without depending on one another.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -15,6 +16,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from iamstate.model import SourceLocation
     from iamstate.plan import Finding
+
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*)@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the user name and password of every URL in it replaced by ``***``
+    (``http://user:secret@host`` becomes ``http://***@host``), for messages and logs."""
+    return _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}***@", text)
 
 
 class ExitCode(IntEnum):

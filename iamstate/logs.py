@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
+from iamstate.errors import redact
 from iamstate.render import escape
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def redact_credentials(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor: no URL in an event carries its user name or password."""
+    return {key: _redacted(value) for key, value in event_dict.items()}
 
 
 def configure(log_format: str = "console", verbose: int = 0, color: bool = False) -> None:
@@ -34,6 +52,7 @@ def configure(log_format: str = "console", verbose: int = 0, color: bool = False
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact_credentials,
             *escaping,
             renderer,
         ],

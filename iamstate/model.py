@@ -25,7 +25,8 @@ Json = Any
 
 STACK_TAG = "iamstate:stack"
 DEFAULT_STACK = "iamstate"
-RESERVED_PATH_PREFIXES = ("/aws-service-role/", "/aws-reserved/")
+RESERVED_PATH_PREFIXES = ("/aws-service-role/", "/aws-reserved/", "/iamstate-lock/")
+"""Paths no configuration owns: AWS's, and the one of iamstate's apply lock (:mod:`iamstate.lock`)."""
 
 
 class Kind(str):
@@ -289,6 +290,16 @@ class SourceLocation:
 
 
 @dataclass(frozen=True)
+class PolicyReference:
+    """A policy ARN that a declaration names (``policies``, ``permissions_boundary``), and where."""
+
+    arn: str
+    location: SourceLocation | None
+    what: str
+    """How messages name the referring value: ``role 'ci' policies[2]``."""
+
+
+@dataclass(frozen=True)
 class DesiredConfig:
     """A loaded, validated configuration: desired state plus account settings."""
 
@@ -315,6 +326,8 @@ class DesiredConfig:
     audits_account: bool = False
     """The configuration manages the account as a whole (``password_policy``, ``mfa`` or
     ``audit.account: true``): account-wide findings (root, password policy) are its to report."""
+    policy_references: tuple[PolicyReference, ...] = ()
+    """Every policy named by its ARN, for the checks that need live IAM (it must exist there)."""
     as_of: datetime | None = None
     """The time expiry was evaluated at (``--at``, or the command's clock); None: never evaluated."""
     temporary: tuple[Grant, ...] = ()

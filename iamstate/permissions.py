@@ -10,7 +10,9 @@ configuration into a policy document:
 - everything else is granted on the ARNs under ``scope.paths`` only; ``iam:PassRole``, which
   AddRoleToInstanceProfile needs, only on the declared roles that an instance
   profile holds; ``iam:GetPolicy`` and ``iam:GetPolicyVersion``, which read the
-  documents of the AWS-managed policies for the analysis, on ``arn:${partition}:iam::aws:policy/*``;
+  documents of the AWS-managed policies for the analysis (and whether AWS has those
+  the configuration names), on ``arn:${partition}:iam::aws:policy/*``;
+- apply's lock (:mod:`iamstate.lock`) is granted on its one ARN, apply only;
 - writes on what iamstate tags (policies, roles, users, instance profiles) carry
   the stack tag as a condition, where the action catalogue says IAM evaluates it
   for that action: creates require ``aws:RequestTag/iamstate:stack`` to be this
@@ -36,6 +38,7 @@ from iamstate import catalog
 from iamstate.audit import deactivates
 from iamstate.kinds import specs
 from iamstate.kinds.account_alias import ACCOUNT_ALIAS
+from iamstate.lock import LOCK_PATH, lock_name
 from iamstate.model import STACK_TAG, DesiredConfig, Json, Kind
 
 COMMANDS = ("plan", "apply", "drift")
@@ -91,8 +94,10 @@ class Grant:
     """The request itself carries the stack tag (creates of taggable entities)."""
     declared_roles: bool = False
     """Granted only on the declared roles held by instance profiles (``iam:PassRole``)."""
+    apply_lock: bool = False
+    """Granted only on this stack's apply lock (:mod:`iamstate.lock`), and only to apply."""
     aws_managed: bool = False
-    """Granted on the AWS-managed policies (``arn:${partition}:iam::aws:policy/*``)."""
+    """Granted on AWS's managed policies (``arn:${partition}:iam::aws:policy/*``) instead."""
 
 
 @dataclass(frozen=True)
@@ -133,120 +138,145 @@ def _create(operation: str, resource: str, name_param: str, tag_action: str) -> 
     return {operation: Operation(grants, APPLY)}
 
 
-OPERATIONS: dict[str, Operation] = {
-    # Reading live IAM (every command) — iamstate.aws.read.
-    "GetCallerIdentity": Operation((Grant("sts:GetCallerIdentity"),), EVERY_COMMAND),
-    **_on("", "GetAccountAuthorizationDetails", "ListRoles", "ListInstanceProfiles", used_by=EVERY_COMMAND),
-    **_on("", "GetAccountPasswordPolicy", used_by=EVERY_COMMAND),
-    **_on("policy", "ListPolicyTags", used_by=EVERY_COMMAND),
-    **_on("", "ListAccountAliases", "ListOpenIDConnectProviders", "ListSAMLProviders", used_by=EVERY_COMMAND),
-    **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
-    **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
-    **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
-    # The documents of the AWS-managed policies attached, for the analysis — iamstate.aws.managed.
-    **{
-        operation: Operation(
-            (Grant(f"iam:{operation}", "policy", "PolicyArn", aws_managed=True),), EVERY_COMMAND
-        )
-        for operation in ("GetPolicy", "GetPolicyVersion")
-    },
-    # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
-    **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),
-    **_on(
-        "",
-        "GenerateCredentialReport",
-        "GetCredentialReport",
-        # plan and apply read it when they delete a user (is it in use?) or deactivate stale keys.
-        used_by=EVERY_COMMAND,
-    ),
-    **_on("", "ListVirtualMFADevices", used_by={"drift": ALWAYS, "apply": ALWAYS}),
-    **_on("user", "ListAccessKeys", used_by={"apply": ALWAYS, "plan": STALE_KEYS, "drift": STALE_KEYS}),
-    # What apply lists or checks while it runs — iamstate.aws.write.
-    **_on("user", "ListSigningCertificates", "ListSSHPublicKeys", "ListServiceSpecificCredentials"),
-    **_on("user", "ListMFADevices"),
-    **_on("instance-profile", "GetInstanceProfile"),
-    # Writes — iamstate.calls (and iamstate.audit for stale keys).
-    **_create("CreatePolicy", "policy", "PolicyName", "TagPolicy"),
-    **_create("CreateRole", "role", "RoleName", "TagRole"),
-    **_create("CreateUser", "user", "UserName", "TagUser"),
-    **_create("CreateInstanceProfile", "instance-profile", "InstanceProfileName", "TagInstanceProfile"),
-    **_on("policy", "CreatePolicyVersion", "DeletePolicyVersion", "DeletePolicy", "TagPolicy", "UntagPolicy"),
-    **_on(
-        "group",
-        "CreateGroup",
-        "UpdateGroup",
-        "DeleteGroup",
-        "AddUserToGroup",
-        "RemoveUserFromGroup",
-        "AttachGroupPolicy",
-        "DetachGroupPolicy",
-        "DeleteGroupPolicy",
-    ),
-    **_on(
-        "role",
-        "UpdateRole",
-        "UpdateAssumeRolePolicy",
-        "DeleteRole",
-        "TagRole",
-        "UntagRole",
-        "PutRolePermissionsBoundary",
-        "DeleteRolePermissionsBoundary",
-        "AttachRolePolicy",
-        "DetachRolePolicy",
-        "DeleteRolePolicy",
-    ),
-    "AddRoleToInstanceProfile": Operation(
-        (
-            Grant("iam:AddRoleToInstanceProfile", "instance-profile", "InstanceProfileName"),
-            # "The caller of this operation must be granted the PassRole permission on the IAM role."
-            Grant("iam:PassRole", "role", "RoleName", declared_roles=True),
+def _with_apply_lock(operations: Mapping[str, Operation]) -> dict[str, Operation]:
+    """The policy operations, each also granted on the apply lock (iamstate.aws.lock takes it
+    with CreatePolicy and its tags, renews it with TagPolicy, reads it with ListPolicyTags and
+    releases it with DeletePolicy)."""
+    out = dict(operations)
+    for name in ("CreatePolicy", "TagPolicy", "ListPolicyTags", "DeletePolicy"):
+        op = out[name]
+        lock = tuple(Grant(g.action, "policy", g.param, apply_lock=True) for g in op.grants)
+        out[name] = Operation(op.grants + lock, {**op.used_by, "apply": ALWAYS})
+    return out
+
+
+OPERATIONS: dict[str, Operation] = _with_apply_lock(
+    {
+        # Reading live IAM (every command) — iamstate.aws.read.
+        "GetCallerIdentity": Operation((Grant("sts:GetCallerIdentity"),), EVERY_COMMAND),
+        **_on(
+            "", "GetAccountAuthorizationDetails", "ListRoles", "ListInstanceProfiles", used_by=EVERY_COMMAND
         ),
-        APPLY,
-    ),
-    **_on(
-        "instance-profile",
-        "RemoveRoleFromInstanceProfile",
-        "DeleteInstanceProfile",
-        "TagInstanceProfile",
-        "UntagInstanceProfile",
-    ),
-    **_on(
-        "user",
-        "UpdateUser",
-        "DeleteUser",
-        "TagUser",
-        "UntagUser",
-        "PutUserPermissionsBoundary",
-        "DeleteUserPermissionsBoundary",
-        "AttachUserPolicy",
-        "DetachUserPolicy",
-        "DeleteUserPolicy",
-        "DeleteLoginProfile",
-        "DeleteAccessKey",
-        "DeleteSigningCertificate",
-        "DeleteSSHPublicKey",
-        "DeleteServiceSpecificCredential",
-        "DeactivateMFADevice",
-    ),
-    **_on(MFA, "DeleteVirtualMFADevice"),
-    **_create("CreateOpenIDConnectProvider", "oidc-provider", "Url", "TagOpenIDConnectProvider"),
-    **_on(
-        "oidc-provider",
-        "AddClientIDToOpenIDConnectProvider",
-        "RemoveClientIDFromOpenIDConnectProvider",
-        "UpdateOpenIDConnectProviderThumbprint",
-        "TagOpenIDConnectProvider",
-        "UntagOpenIDConnectProvider",
-        "DeleteOpenIDConnectProvider",
-    ),
-    **_create("CreateSAMLProvider", "saml-provider", "Name", "TagSAMLProvider"),
-    **_on(
-        "saml-provider", "UpdateSAMLProvider", "TagSAMLProvider", "UntagSAMLProvider", "DeleteSAMLProvider"
-    ),
-    **_on("", "CreateAccountAlias", "DeleteAccountAlias", used_by={"apply": ACCOUNT_ALIAS_DECLARED}),
-    **_on("user", "UpdateAccessKey", used_by={"apply": STALE_KEYS}),
-    **_on("", "UpdateAccountPasswordPolicy", used_by={"apply": PASSWORD_POLICY}),
-}
+        **_on("", "GetAccountPasswordPolicy", used_by=EVERY_COMMAND),
+        **_on("policy", "ListPolicyTags", used_by=EVERY_COMMAND),
+        **_on(
+            "", "ListAccountAliases", "ListOpenIDConnectProviders", "ListSAMLProviders", used_by=EVERY_COMMAND
+        ),
+        **_on("oidc-provider", "GetOpenIDConnectProvider", used_by=EVERY_COMMAND),
+        **_on("instance-profile", "ListInstanceProfileTags", used_by=EVERY_COMMAND),
+        **_on("saml-provider", "GetSAMLProvider", used_by=EVERY_COMMAND),
+        # The documents of the AWS-managed policies attached, for the analysis — iamstate.aws.managed;
+        # and whether AWS has those the configuration names — iamstate.references.
+        **{
+            operation: Operation(
+                (Grant(f"iam:{operation}", "policy", "PolicyArn", aws_managed=True),), EVERY_COMMAND
+            )
+            for operation in ("GetPolicy", "GetPolicyVersion")
+        },
+        # The live audit (drift), and the credential report for stale-key deactivation — iamstate.aws.audit.
+        **_on("", "GetAccountSummary", used_by={"drift": ALWAYS}),
+        **_on(
+            "",
+            "GenerateCredentialReport",
+            "GetCredentialReport",
+            # plan and apply read it when they delete a user (is it in use?) or deactivate stale keys.
+            used_by=EVERY_COMMAND,
+        ),
+        **_on("", "ListVirtualMFADevices", used_by={"drift": ALWAYS, "apply": ALWAYS}),
+        **_on("user", "ListAccessKeys", used_by={"apply": ALWAYS, "plan": STALE_KEYS, "drift": STALE_KEYS}),
+        # What apply lists or checks while it runs — iamstate.aws.write.
+        **_on("user", "ListSigningCertificates", "ListSSHPublicKeys", "ListServiceSpecificCredentials"),
+        **_on("user", "ListMFADevices"),
+        **_on("instance-profile", "GetInstanceProfile"),
+        # Writes — iamstate.calls (and iamstate.audit for stale keys).
+        **_create("CreatePolicy", "policy", "PolicyName", "TagPolicy"),
+        **_create("CreateRole", "role", "RoleName", "TagRole"),
+        **_create("CreateUser", "user", "UserName", "TagUser"),
+        **_create("CreateInstanceProfile", "instance-profile", "InstanceProfileName", "TagInstanceProfile"),
+        **_on(
+            "policy", "CreatePolicyVersion", "DeletePolicyVersion", "DeletePolicy", "TagPolicy", "UntagPolicy"
+        ),
+        **_on(
+            "group",
+            "CreateGroup",
+            "UpdateGroup",
+            "DeleteGroup",
+            "AddUserToGroup",
+            "RemoveUserFromGroup",
+            "AttachGroupPolicy",
+            "DetachGroupPolicy",
+            "DeleteGroupPolicy",
+        ),
+        **_on(
+            "role",
+            "UpdateRole",
+            "UpdateAssumeRolePolicy",
+            "DeleteRole",
+            "TagRole",
+            "UntagRole",
+            "PutRolePermissionsBoundary",
+            "DeleteRolePermissionsBoundary",
+            "AttachRolePolicy",
+            "DetachRolePolicy",
+            "DeleteRolePolicy",
+        ),
+        "AddRoleToInstanceProfile": Operation(
+            (
+                Grant("iam:AddRoleToInstanceProfile", "instance-profile", "InstanceProfileName"),
+                # "The caller of this operation must be granted the PassRole permission on the IAM role."
+                Grant("iam:PassRole", "role", "RoleName", declared_roles=True),
+            ),
+            APPLY,
+        ),
+        **_on(
+            "instance-profile",
+            "RemoveRoleFromInstanceProfile",
+            "DeleteInstanceProfile",
+            "TagInstanceProfile",
+            "UntagInstanceProfile",
+        ),
+        **_on(
+            "user",
+            "UpdateUser",
+            "DeleteUser",
+            "TagUser",
+            "UntagUser",
+            "PutUserPermissionsBoundary",
+            "DeleteUserPermissionsBoundary",
+            "AttachUserPolicy",
+            "DetachUserPolicy",
+            "DeleteUserPolicy",
+            "DeleteLoginProfile",
+            "DeleteAccessKey",
+            "DeleteSigningCertificate",
+            "DeleteSSHPublicKey",
+            "DeleteServiceSpecificCredential",
+            "DeactivateMFADevice",
+        ),
+        **_on(MFA, "DeleteVirtualMFADevice"),
+        **_create("CreateOpenIDConnectProvider", "oidc-provider", "Url", "TagOpenIDConnectProvider"),
+        **_on(
+            "oidc-provider",
+            "AddClientIDToOpenIDConnectProvider",
+            "RemoveClientIDFromOpenIDConnectProvider",
+            "UpdateOpenIDConnectProviderThumbprint",
+            "TagOpenIDConnectProvider",
+            "UntagOpenIDConnectProvider",
+            "DeleteOpenIDConnectProvider",
+        ),
+        **_create("CreateSAMLProvider", "saml-provider", "Name", "TagSAMLProvider"),
+        **_on(
+            "saml-provider",
+            "UpdateSAMLProvider",
+            "TagSAMLProvider",
+            "UntagSAMLProvider",
+            "DeleteSAMLProvider",
+        ),
+        **_on("", "CreateAccountAlias", "DeleteAccountAlias", used_by={"apply": ACCOUNT_ALIAS_DECLARED}),
+        **_on("user", "UpdateAccessKey", used_by={"apply": STALE_KEYS}),
+        **_on("", "UpdateAccountPasswordPolicy", used_by={"apply": PASSWORD_POLICY}),
+    }
+)
 
 
 def operations_for(command: str, config: DesiredConfig) -> list[str]:
@@ -298,10 +328,12 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
         return ["*"]
     if grant.resource == MFA:
         return [_arn(MFA, "/*")]
-    if grant.resource in UNPATHED_TYPES:
-        return [_arn(grant.resource, "/*")]
+    if grant.apply_lock:
+        return [_arn("policy", f"{LOCK_PATH}{lock_name(config.stack)}")]
     if grant.aws_managed:
         return ["arn:${partition}:iam::aws:policy/*"]
+    if grant.resource in UNPATHED_TYPES:
+        return [_arn(grant.resource, "/*")]
     if grant.declared_roles:
         held = {
             r.lower() for p in config.state.of_kind(Kind.INSTANCE_PROFILE) for r in getattr(p, "roles", ())
@@ -315,13 +347,13 @@ def resources(grant: Grant, config: DesiredConfig) -> list[str]:
 
 
 def _sid(
-    resource_type: str, *, read: bool, condition: Mapping[str, Json] | None, passes: bool, aws_managed: bool
+    resource_type: str, *, read: bool, condition: Mapping[str, Json] | None, passes: bool, lock: bool
 ) -> str:
     plural = PLURALS[resource_type]
     if passes:
         return "PassRolesToInstanceProfiles"
-    if aws_managed:
-        return "ReadAwsManagedPolicies"
+    if lock:
+        return "ReadApplyLock" if read else "TakeApplyLock"
     if read:
         return f"Read{plural}"
     if condition is not None and "StringEquals" in condition:
@@ -337,19 +369,24 @@ def least_policy(config: DesiredConfig, command: str) -> dict[str, Json]:
     Statements are grouped by resource type and condition, reads first; actions are
     sorted, so the document is stable for review and for comparison with a file.
     """
-    groups: dict[tuple[bool, int, str, bool, bool], tuple[list[str], dict[str, Json] | None, list[str]]] = {}
+    groups: dict[
+        tuple[bool, int, str, bool, bool, bool], tuple[list[str], dict[str, Json] | None, list[str]]
+    ] = {}
     for name in operations_for(command, config):
         for grant in OPERATIONS[name].grants:
+            if grant.apply_lock and command != "apply":
+                continue
             arns = resources(grant, config)
             if not arns:
                 continue
             read = is_read(grant.action)
-            condition = stack_condition(grant, config.stack)
+            condition = None if grant.apply_lock else stack_condition(grant, config.stack)
             key = (
                 not read,
                 TYPE_ORDER.index(grant.resource),
                 json.dumps(condition, sort_keys=True),
                 grant.declared_roles,
+                grant.apply_lock,
                 grant.aws_managed,
             )
             actions, _, _ = groups.setdefault(key, ([], condition, arns))
@@ -357,17 +394,11 @@ def least_policy(config: DesiredConfig, command: str) -> dict[str, Json]:
                 actions.append(grant.action)
     statements: list[Json] = []
     for key in sorted(groups):
-        write, type_index, _, passes, aws_managed = key
+        write, type_index, _, passes, lock, aws_managed = key
         actions, condition, arns = groups[key]
-        sid = _sid(
-            TYPE_ORDER[type_index],
-            read=not write,
-            condition=condition,
-            passes=passes,
-            aws_managed=aws_managed,
-        )
+        sid = _sid(TYPE_ORDER[type_index], read=not write, condition=condition, passes=passes, lock=lock)
         statement: dict[str, Json] = {
-            "Sid": sid,
+            "Sid": "ReadAwsManagedPolicies" if aws_managed else sid,
             "Effect": "Allow",
             "Action": sorted(actions, key=str.lower),
             "Resource": arns[0] if len(arns) == 1 else arns,

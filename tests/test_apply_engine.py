@@ -17,6 +17,7 @@ from iamstate import policy
 from iamstate.apply import (
     ApplyResult,
     CallError,
+    CreatedPrincipals,
     PermanentError,
     ProgressEvent,
     ProgressKind,
@@ -513,3 +514,60 @@ def test_calls_sharing_a_step_never_depend_on_each_other(name: str) -> None:
                     o.operation == "DeletePolicyVersion" and o.params["PolicyArn"] == c.params["PolicyArn"]
                     for o in others
                 )
+
+
+def _role_with_trust(name: str, *principals: str) -> ApiCall:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return ApiCall("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": trust}, Phase.CREATE)
+
+
+def test_invalid_principal_is_retried_only_for_a_principal_this_apply_creates() -> None:
+    new_user = Change(Address(Kind.USER, "Deployer"), Action.CREATE, None, {}, api_calls=(call("Deployer"),))
+    old_role = Change(Address(Kind.ROLE, "old"), Action.UPDATE, {}, {}, api_calls=())
+    created = CreatedPrincipals.of(Plan("123456789012", "iamstate", (new_user, old_role)))
+    account = "arn:aws:iam::123456789012"
+    message = 'Invalid principal in policy: "AWS":"{}"'
+
+    # IAM has not caught up with the user this apply created (names compare case-insensitively).
+    trusting_new = _role_with_trust("r", f"{account}:user/team/deployer")
+    assert (
+        classify(
+            "MalformedPolicyDocument",
+            message.format(f"{account}:user/team/deployer"),
+            400,
+            call=trusting_new,
+            created=created,
+        )
+        is RetryableError
+    )
+    # A typo'd account id, or a role that nobody creates, will not appear by waiting.
+    for principal in (
+        "arn:aws:iam::12345678901:user/deployer",
+        f"{account}:role/old",
+        f"{account}:role/nope",
+    ):
+        assert (
+            classify(
+                "MalformedPolicyDocument",
+                message.format(principal),
+                400,
+                call=_role_with_trust("r", principal),
+                created=created,
+            )
+            is PermanentError
+        )
+    # A message that names no principal: the call's own document decides.
+    generic = "Invalid principal in policy"
+    assert (
+        classify("MalformedPolicyDocument", generic, 400, call=trusting_new, created=created)
+        is RetryableError
+    )
+    assert created.waiting_for(_role_with_trust("r", f"{account}:role/nope"), generic) == (
+        False,
+        f"{account}:role/nope",
+    )

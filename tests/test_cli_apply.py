@@ -206,6 +206,16 @@ def test_apply_killed_midway_is_finished_by_the_next_apply(strict_iam: StrictIam
     assert result.returncode == 2  # the killed apply left work to do
 
     strict_iam.configure()
+    # The killed apply could not release its lock: the next apply names it and writes nothing ...
+    before = len(strict_iam.writes(lock=True))
+    result = run_cli(strict_iam, work, "apply", "iam", "--auto-approve")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "apply lock of stack 'platform'" in result.stderr and "is held: locked by arn:" in result.stderr
+    assert [c.operation for c in strict_iam.writes(lock=True)[before:] if c.status == 200] == []
+    # ... until `iamstate unlock` clears it (the same caller held it), and then it converges.
+    result = run_cli(strict_iam, work, "unlock", "iam")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Released the apply lock of stack 'platform' (locked by arn:" in result.stdout
     result = run_cli(strict_iam, work, "apply", "iam", "--auto-approve")
     assert result.returncode == 0, result.stdout + result.stderr
     assert_converged(strict_iam, work)

@@ -563,7 +563,7 @@ def test_refused_keys_become_findings_and_loading_continues(tmp_path: Path) -> N
                   - name: alice
                     access_keys: [AKIAEXAMPLE]
                     inline_policy: {Version: "2012-10-17", Statement: []}
-                    tags: {password: "tags are data, not credentials"}
+                    tags: {password: "tags are data and not credentials"}
                 mfa: {root: required}
             """
         },
@@ -576,7 +576,9 @@ def test_refused_keys_become_findings_and_loading_continues(tmp_path: Path) -> N
     assert loaded.findings[0].location == f"{tmp_path / 'main.yaml'}:4:5"
     assert "access_keys" in loaded.findings[0].message
     assert loaded.findings[1].remedy == "declare it under policies: and attach it by name"
-    assert resource(loaded.config, Kind.USER, "alice").tags == {"password": "tags are data, not credentials"}
+    assert resource(loaded.config, Kind.USER, "alice").tags == {
+        "password": "tags are data and not credentials"
+    }
 
 
 # --- the schema --------------------------------------------------------------------------

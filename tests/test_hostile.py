@@ -1,13 +1,19 @@
-"""Hostile configurations: bounded parsing and contained file reads, through the real CLI.
+"""Hostile configurations through the real CLI: validate, and plan against the strict local endpoint.
 
 Each folder under ``tests/hostile/`` is a configuration a pull request could
-carry. The test copies it to a scratch directory (beside an ``outside/`` directory
+carry; its name's first word is its family (``yaml``, ``json``: bounded parsing
+and reader errors; ``contain``: files read only from inside the configuration;
+``iam``: what IAM would refuse; ``ref``: what live IAM cannot honour, found by
+plan). The test copies it to a scratch directory (beside an ``outside/`` directory
 holding a file the configuration must never read), prepares what git cannot hold
 (``setup.txt``: symbolic links, FIFOs, directories, generated files), runs
-``iamstate validate`` (or the arguments in ``args.txt``) there and compares with
-``expected.txt``: the exit code on the first line (``exit: N``), then lines that
-the output must contain. No run may print a traceback or anything of the file
-outside.
+``iamstate validate`` there (with the arguments in ``args.txt``, default ``.``)
+and compares with ``expected.txt``: the exit code on the first line (``exit: N``),
+then lines that the output must contain. It runs ``iamstate plan`` the same way
+against the strict local endpoint, writing ``--out`` and ``--sarif-out``
+artifacts, and compares with ``expected-plan.txt`` (which holds only the
+plan's lines about errors and where they are). No run may print a traceback
+or anything of the file outside, nor put it in an artifact; plan never writes.
 
 ``setup.txt`` lines (``@OUTSIDE@`` stands for the outside directory):
 
@@ -31,6 +37,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.strict import StrictIam
 
 CASES = Path(__file__).parent / "hostile"
 REPO = Path(__file__).resolve().parent.parent
@@ -94,13 +102,20 @@ def _prepare(case: str, scratch: Path) -> Path:
     return config
 
 
-def _run(case: str, scratch: Path) -> tuple[int, list[str]]:
+def _run(case: str, scratch: Path, command: str, endpoint: StrictIam | None = None) -> tuple[int, list[str]]:
     config = _prepare(case, scratch)
     args_file = CASES / case / "args.txt"
     args = args_file.read_text().split() if args_file.exists() else ["."]
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO))
+    if command == "plan":
+        assert endpoint is not None
+        env = endpoint.env(env)
+        artifacts = scratch / "artifacts"
+        artifacts.mkdir()
+        args += ["--format", "text", "--out", str(artifacts / "plan.json")]
+        args += ["--sarif-out", str(artifacts / "plan.sarif")]
     result = subprocess.run(
-        [sys.executable, "-m", "iamstate", "validate", *args],
+        [sys.executable, "-m", "iamstate", command, *args],
         cwd=config,
         capture_output=True,
         text=True,
@@ -114,18 +129,18 @@ def _run(case: str, scratch: Path) -> tuple[int, list[str]]:
     return result.returncode, [line.rstrip() for line in output.splitlines() if line.strip()]
 
 
-def test_the_corpus_covers_every_family() -> None:
-    families = {name.split("-")[0] for name in ALL_CASES}
-    assert families == {"yaml", "json", "contain"}
-    assert len(ALL_CASES) >= 40
+def _diagnostics(lines: list[str]) -> list[str]:
+    """The lines of a plan that say what is wrong and where (its rendering of changes is not the point here)."""
+    return [line for line in lines if "error" in line.lower() or line.lower().lstrip("- ").startswith("at: ")]
 
 
-@pytest.mark.parametrize("case", ALL_CASES)
-def test_validate_contains_and_bounds_what_it_reads(case: str, tmp_path: Path) -> None:
-    code, lines = _run(case, tmp_path)
-    expected_path = CASES / case / "expected.txt"
+def _check(
+    case: str, expected_name: str, code: int, lines: list[str], *, recorded: list[str] | None = None
+) -> None:
+    expected_path = CASES / case / expected_name
     if UPDATE:
-        expected_path.write_text("".join(f"{line}\n" for line in [f"exit: {code}", *lines]), encoding="utf-8")
+        kept = lines if recorded is None else recorded
+        expected_path.write_text("".join(f"{line}\n" for line in [f"exit: {code}", *kept]), encoding="utf-8")
     expected = expected_path.read_text(encoding="utf-8").splitlines()
     output = "\n".join(lines)
     assert "Traceback" not in output
@@ -135,3 +150,29 @@ def test_validate_contains_and_bounds_what_it_reads(case: str, tmp_path: Path) -
         assert line in lines, f"{case}: missing {line!r} in:\n{output}"
     if code == 1:
         assert any(line.startswith("error: ") or ": error: " in line for line in lines), output
+
+
+def test_the_corpus_covers_every_family() -> None:
+    families = {name.split("-")[0] for name in ALL_CASES}
+    assert families == {"yaml", "json", "contain", "iam", "ref"}
+    assert len(ALL_CASES) >= 150
+    for name in ALL_CASES:
+        assert (CASES / name / "expected.txt").is_file() and (CASES / name / "expected-plan.txt").is_file(), (
+            name
+        )
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_validate_contains_and_bounds_what_it_reads(case: str, tmp_path: Path) -> None:
+    code, lines = _run(case, tmp_path, "validate")
+    _check(case, "expected.txt", code, lines)
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_plan_refuses_it_without_a_write_or_a_leak(case: str, tmp_path: Path, strict_iam: StrictIam) -> None:
+    code, lines = _run(case, tmp_path, "plan", strict_iam)
+    _check(case, "expected-plan.txt", code, lines, recorded=_diagnostics(lines))
+    assert strict_iam.writes(lock=True) == [], "plan wrote to IAM"
+    for artifact in (tmp_path / "artifacts").iterdir():
+        if artifact.is_file():
+            assert CANARY not in artifact.read_text(errors="replace"), artifact.name

@@ -298,9 +298,11 @@ def test_replacing_a_boundary_policy_never_leaves_a_role_without_one(
     assert "[replace-in-use] policy.guard:" in refused.stdout + refused.stderr
     assert strict_iam.writes() == []
 
-    # Waived, but the new policy cannot be created: the apply stops half way.
+    # Waived, but the new policy cannot be created: the apply stops half way. (Its first
+    # CreatePolicy takes the apply lock, its second creates the swap copy, the third would
+    # create the new policy.)
     write(work, BOUNDED.format(description="v2", waiver=WAIVED) + roles)
-    strict_iam.fail_next("CreatePolicy", "AccessDenied", 403, after=1)
+    strict_iam.fail_next("CreatePolicy", "AccessDenied", 403, after=2)
     failed = run_cli(strict_iam, work, "apply", ".", "--auto-approve")
     assert failed.returncode == 1
     assert "" not in boundaries(), "a role lost its permissions boundary"

@@ -36,6 +36,7 @@ CALL_SOURCES = [
     "aws/audit.py",
     "aws/managed.py",
     "aws/write.py",
+    "aws/lock.py",
     *sorted(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "kinds").glob("*.py")),
 ]
 """Every module that plans or makes an AWS call (each kind module plans its own)."""

@@ -536,7 +536,9 @@ def test_a_saved_plan_made_before_an_expiry_is_refused_after_it(
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"Error: saved plan is stale: user 'alice' membership of group 'prod-breakglass' expired at "
-        f"{at(expires)}, after the plan was made ({made}). Nothing was written; run plan again."
+        f"{at(expires)}, after the plan was made ({made}); first difference: change user.alice: the saved "
+        'plan\'s call 3, AddUserToGroup(GroupName="prod-breakglass", UserName="alice"), is not in the plan '
+        "made now. Nothing was written; run plan again."
     )
     assert strict_iam.writes() == []
 

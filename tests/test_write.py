@@ -17,7 +17,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.exceptions import NoSuchEntity
 from moto.iam.responses import IamResponse
 
-from iamstate.apply import PermanentError, ProgressKind, RetryableError, apply_plan
+from iamstate.apply import CreatedPrincipals, PermanentError, ProgressKind, RetryableError, apply_plan
 from iamstate.aws.read import read_account
 from iamstate.aws.write import Boto3Executor, already_so, is_virtual_mfa, request_params
 from iamstate.config import load_config
@@ -349,6 +349,47 @@ def test_a_permanent_error_stops_apply_and_the_next_apply_converges(
     second = apply_plan(_plan(path, iam, sts), Boto3Executor(iam))
     assert second.ok, apply_text(second.to_json())
     assert _plan(path, iam, sts).changes == ()
+
+
+TRUSTS_A_NEW_USER = f"""
+account:
+  id: "{ACCOUNT}"
+users:
+  - name: deployer
+roles:
+  - name: deploy
+    trusted: {{principals: ["arn:aws:iam::{ACCOUNT}:user/deployer"]}}
+"""
+
+
+def test_invalid_principal_is_waited_out_only_for_a_principal_the_apply_creates(
+    strict_iam: StrictIam, tmp_path: Path
+) -> None:
+    iam, sts = strict_iam.client("iam"), strict_iam.client("sts")
+    plan = _plan(_write(tmp_path, TRUSTS_A_NEW_USER), iam, sts)
+    created = CreatedPrincipals.of(plan)
+    invalid = 'Invalid principal in policy: "AWS":"arn:aws:iam::{}:user/deployer"'
+
+    # The user was created moments ago: IAM may not see it yet, so CreateRole is retried.
+    strict_iam.fail_next(
+        "CreateRole", "MalformedPolicyDocument", 400, count=2, message=invalid.format(ACCOUNT)
+    )
+    result = apply_plan(plan, Boto3Executor(iam, created), sleep=lambda _s: None)
+    assert result.ok, apply_text(result.to_json())
+    assert len(strict_iam.calls("CreateRole")) == 3
+
+    # A principal of another account (a typo'd id) never appears: one attempt, the principal named.
+    iam.delete_role(RoleName="deploy")
+    strict_iam.clear()
+    strict_iam.fail_next(
+        "CreateRole", "MalformedPolicyDocument", 400, count=5, message=invalid.format("12345678901")
+    )
+    result = apply_plan(
+        _plan(tmp_path / "iam.yaml", iam, sts), Boto3Executor(iam, created), sleep=lambda _s: None
+    )
+    assert [f.call.operation for f in result.failed] == ["CreateRole"]
+    assert "arn:aws:iam::12345678901:user/deployer is not one this apply creates" in result.failed[0].error
+    assert len(strict_iam.calls("CreateRole")) == 1
 
 
 def test_a_delete_blocked_by_an_undeclared_prerequisite_fails_and_reports_what_was_done(

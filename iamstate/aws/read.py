@@ -221,3 +221,29 @@ def count_by_kind(state: State) -> dict[str, int]:
     for address in state.resources:
         counts[address.kind.value] = counts.get(address.kind.value, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def missing_policies(iam: Any, arns: list[str], *, concurrency: int = 8) -> list[str]:
+    """Those of ``arns`` that IAM does not know (one GetPolicy each, ``concurrency`` at a time).
+
+    For the AWS-managed policies a configuration names that live IAM does not already
+    show in use (:func:`iamstate.references.managed_to_look_up`): none in a steady state.
+    """
+    if not arns:
+        return []
+
+    def known(arn: str) -> bool:
+        with aws_errors(f"iam:GetPolicy ({arn})"):
+            try:
+                iam.get_policy(PolicyArn=arn)
+            except ClientError as error:
+                if error_code(error) == "NoSuchEntity":
+                    return False
+                raise
+        return True
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="iamstate-policies") as pool:
+        found = list(pool.map(known, arns))
+    missing = [arn for arn, ok in zip(arns, found, strict=True) if not ok]
+    log.debug("read.policies", looked_up=len(arns), missing=missing)
+    return missing

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 import threading
+import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import structlog
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from iamstate import __version__
-from iamstate.errors import AwsError
+from iamstate.errors import AwsError, redact
+
+log = structlog.get_logger()
 
 CONNECT_TIMEOUT_SECONDS = 10
 # A GetAccountAuthorizationDetails page of 1,000 entities with their documents can
@@ -26,9 +32,61 @@ DEFAULT_REGION = "us-east-1"
 """Where IAM (a global service) signs in the ``aws`` partition; used when no region is configured."""
 
 
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS")
+"""The environment variables through which boto3 itself picks an endpoint."""
+
+
 def make_session(profile: str | None) -> boto3.Session:
-    """A boto3 session for ``profile``, or the default credential chain when None."""
-    return boto3.Session(profile_name=profile)
+    """A boto3 session for ``profile``, or the default credential chain when None.
+
+    An unknown profile (or an unreadable AWS config file) is an :class:`AwsError`.
+    """
+    try:
+        return boto3.Session(profile_name=profile)
+    except ProfileNotFound:
+        raise AwsError(
+            f"the AWS profile {profile!r} is not configured (see `aws configure list-profiles`); "
+            "nothing was read"
+        ) from None
+    except BotoCoreError as error:
+        raise AwsError(f"cannot set up AWS credentials: {_one_line(redact(str(error)))}") from None
+
+
+def check_endpoints(endpoint_url: str | None, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse an endpoint that is not an http(s) URL (``--endpoint-url`` or boto3's
+    ``AWS_ENDPOINT_URL*`` variables), and warn when one is plain HTTP to a host that is
+    not this machine: the session token and every request would travel unencrypted."""
+    env = os.environ if environ is None else environ
+    given = [("--endpoint-url", endpoint_url)] if endpoint_url is not None else []
+    given += [(name, env[name]) for name in ENDPOINT_VARIABLES if env.get(name)]
+    for source, url in given:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            scheme, host, _ = parts.scheme, parts.hostname, parts.port
+        except ValueError:  # a bad port or IPv6 literal
+            scheme, host = "", None
+        if scheme not in ("http", "https") or not host:
+            raise AwsError(
+                f"{source} {redact(url)!r} is not an http:// or https:// URL with a host "
+                "(for example https://iam.amazonaws.com or http://127.0.0.1:5000); nothing was read"
+            )
+        if scheme == "http" and not is_loopback(host):
+            log.warning(
+                "aws.plain_http",
+                endpoint=redact(url),
+                message=f"{source} is plain HTTP to {host}: the session token and every request "
+                "travel unencrypted; use https://",
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def client_config(max_pool: int = 10) -> Config:
@@ -132,7 +190,7 @@ def aws_errors(operation: str) -> Iterator[None]:
     except ClientError as error:
         message = error.response.get("Error", {}).get("Message", "") or str(error)
         code = error_code(error) or "Error"
-        raise AwsError(f"{operation} failed: {code}: {_one_line(message)}") from error
+        raise AwsError(f"{operation} failed: {code}: {_one_line(redact(message))}") from error
     except NoCredentialsError as error:
         raise AwsError(
             f"{operation} failed: no AWS credentials found (use --profile, AWS_PROFILE or the"
@@ -140,4 +198,4 @@ def aws_errors(operation: str) -> Iterator[None]:
         ) from error
     except BotoCoreError as error:
         # EndpointConnectionError, timeouts, ProfileNotFound, NoRegionError, ...
-        raise AwsError(f"{operation} failed: {_one_line(str(error))}") from error
+        raise AwsError(f"{operation} failed: {_one_line(redact(str(error)))}") from error

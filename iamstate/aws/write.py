@@ -42,7 +42,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from iamstate.apply import CallError, PermanentError, RetryableError, classify
+from iamstate.apply import CallError, CreatedPrincipals, PermanentError, RetryableError, classify
 from iamstate.aws.session import error_code
 from iamstate.kinds import create_operations
 from iamstate.model import Json
@@ -124,8 +124,10 @@ class Boto3Executor:
     (``iamstate.aws.session.iam_client(..., max_pool=N)``).
     """
 
-    def __init__(self, iam: Any) -> None:
+    def __init__(self, iam: Any, created: CreatedPrincipals | None = None) -> None:
         self._iam = iam
+        self._created = created
+        """The principals this apply creates: "Invalid principal" is retried for these only."""
         self._methods = {api: method for method, api in iam.meta.method_to_api_mapping.items()}
         self._lock = threading.Lock()
         self._deactivated: dict[str, set[str]] = {}
@@ -219,7 +221,7 @@ class Boto3Executor:
         except ClientError as error:
             if error_code(error) == "NoSuchEntity":
                 return iter(())
-            raise _call_error(call, operation, error) from error
+            raise _call_error(call, operation, error, self._created) from error
         except BotoCoreError as error:
             raise _transport_error(call, operation, error) from error
         return iter(items)
@@ -243,7 +245,7 @@ class Boto3Executor:
             if already_so(operation, code):
                 log.debug("aws.already", operation=operation, params=_short(sent), code=code)
                 return None
-            raise _call_error(call, operation, error) from error
+            raise _call_error(call, operation, error, self._created) from error
         except BotoCoreError as error:
             log.debug(
                 "aws.call",
@@ -265,12 +267,20 @@ def _during(call: ApiCall, operation: str, message: str) -> str:
     return message if operation == call.operation else f"{message} (in {operation})"
 
 
-def _call_error(call: ApiCall, operation: str, error: ClientError) -> CallError:
+def _call_error(
+    call: ApiCall, operation: str, error: ClientError, created: CreatedPrincipals | None = None
+) -> CallError:
     code = error_code(error) or "Error"
     body = error.response.get("Error", {})
     message = " ".join(str(body.get("Message") or error).split())
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    kind = classify(code, message, status if isinstance(status, int) else None)
+    kind = classify(code, message, status if isinstance(status, int) else None, call=call, created=created)
+    if kind is PermanentError and created is not None and "invalid principal" in message.lower():
+        _, principal = created.waiting_for(call, message)
+        message += (
+            f" ({principal or 'the principal'} is not one this apply creates, so waiting will not make IAM "
+            "accept it: check its account id and name)"
+        )
     return kind(call, code, _during(call, operation, message))
 
 

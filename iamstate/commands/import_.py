@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from iamstate.commands.output import check_writable, check_writable_dir, write_output
 from iamstate.commands.shared import AwsOptions, Clients, CommandResult, OutputOptions, connect, read_account
 from iamstate.config import LoadedConfig, config_files, load_config
 from iamstate.diff import build_plan
@@ -146,8 +147,7 @@ def import_account(
 
 
 def _check_out_dir(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise IamstateError(f"{out_dir} exists and is not a directory")
+    check_writable_dir(out_dir, "--out")
     if force or not out_dir.exists():
         return
     present = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
@@ -182,12 +182,14 @@ def _findings(loaded: LoadedConfig, live: LiveAccount) -> list[Finding]:
 
 
 def _write(out_dir: Path, texts: Mapping[str, str], force: bool) -> list[Path]:
+    check_writable_dir(out_dir, "--out")
+    for name in texts:
+        check_writable(out_dir / name, what="--out", root=out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in texts.items():
         path = out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_output(path, text, what="--out", root=out_dir)
         written.append(path)
     if force:
         for name in import_files():

@@ -43,6 +43,7 @@ from iamstate.errors import AccountMismatch, ConfigError, Diagnostic, ExitCode, 
 from iamstate.model import Address, DesiredConfig, Json, Kind, LiveAccount, Scope, State
 from iamstate.ownership import owns_path_and_name
 from iamstate.plan import Action, Plan
+from iamstate.references import managed_to_look_up, reference_problems
 from iamstate.rules import RuleInput, caller_findings, run_rules
 from iamstate.rules.base import analyse_input, analyse_live
 from iamstate.savedplan import metadata
@@ -64,8 +65,9 @@ class Clients:
 
 def connect(aws: AwsOptions, *, max_pool: int = 10) -> Clients:
     """IAM and STS clients for the profile and endpoint (boto3's AWS_ENDPOINT_URL too)."""
-    from iamstate.aws.session import iam_client, make_session, sts_client
+    from iamstate.aws.session import check_endpoints, iam_client, make_session, sts_client
 
+    check_endpoints(aws.endpoint_url)
     session = make_session(aws.profile)
     return Clients(
         iam_client(session, aws.endpoint_url, max_pool=max_pool), sts_client(session, aws.endpoint_url)
@@ -172,12 +174,19 @@ def make_plan(
     it, no call is made beyond the live read. The plan's metadata lists the temporary
     grants (``temporary_access``) when the configuration has any.
     """
+    from iamstate.aws.read import missing_policies
+
     now = now if now is not None else command_time(None)
     loaded = load_config(path, now=now)
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
         loaded = load_config(path, partition=live.partition, now=now)
     config = loaded.config
+    problems = reference_problems(
+        config, live, missing_policies(clients.iam, managed_to_look_up(config, live))
+    )
+    if problems:
+        raise ConfigError(problems)
     the_plan = build_plan(config, live)
     if read_report is None:
         read_report = functools.cache(lambda: _read_report(clients))
@@ -187,7 +196,7 @@ def make_plan(
     data = analysed(RuleInput(config, live, the_plan.changes, loaded.findings, now=now))
     findings = run_rules(data, live=True, allow_mass_delete=allow_mass_delete)
     facts = {
-        **metadata(config, live),
+        **metadata(config, live, config_path=str(path)),
         "action_catalogue": catalog.describe(),
         "access_summary": access_summary(the_plan.changes),
         "access": plan_access(data),
@@ -299,29 +308,34 @@ def sarif(doc: Mapping[str, Json], files: Sequence[str]) -> str:
     )
 
 
+MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024
+"""A saved plan (or report) larger than this is refused before it is parsed."""
+
+
 def read_plan_file(path: Path) -> dict[str, Json]:
-    """The JSON document ``plan --out`` (or ``drift --out``) wrote to ``path``; IamstateError when
-    the file is missing or holds something else."""
+    """The JSON document ``plan --out`` (or ``drift --out``) wrote to ``path``; IamstateError,
+    naming the file, when it is missing, too large, not UTF-8 JSON or not an object."""
     import json
 
+    not_a_plan = f"{path} is not a plan written by `iamstate plan --out`"
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SAVED_PLAN_BYTES + 1)
     except FileNotFoundError:
         raise IamstateError(f"saved plan {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
-    if not isinstance(doc, dict):
-        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: not a JSON object")
-    return doc
-
-
-def load_saved_plan(path: Path) -> Plan:
-    """The plan ``plan --out`` wrote to ``path``; IamstateError for anything else."""
-    doc = read_plan_file(path)
+    except OSError as error:
+        raise IamstateError(f"cannot read the saved plan {path}: {error.strerror}") from None
+    if len(data) > MAX_SAVED_PLAN_BYTES:
+        raise IamstateError(f"{not_a_plan}: it is larger than {MAX_SAVED_PLAN_BYTES // 2**20} MiB")
     try:
-        return Plan.from_json(doc)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise IamstateError(f"{path} is not a plan written by `iamstate plan --out`: {error}") from None
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise IamstateError(f"{not_a_plan}: it is not UTF-8 text") from None
+    except (ValueError, RecursionError) as error:
+        raise IamstateError(f"{not_a_plan}: {str(error)[:200]}") from None
+    if not isinstance(doc, dict):
+        raise IamstateError(f"{not_a_plan}: it holds a JSON {type(doc).__name__}, not an object")
+    return doc
 
 
 def plan_exit_code(the_plan: Plan, *, changes_exit: bool) -> ExitCode:

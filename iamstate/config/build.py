@@ -20,9 +20,11 @@ from typing import Any
 from iamstate import ownership, policy
 from iamstate.config.docfile import load_document_file
 from iamstate.config.files import read_referenced_file
+from iamstate.config.iamchecks import declaration_problems
 from iamstate.config.limits import MAX_METADATA_FILE_BYTES
 from iamstate.config.where import did_you_mean, subject
 from iamstate.config.yamlpos import YamlFile, YamlPath
+from iamstate.constraints import Quotas
 from iamstate.errors import Diagnostic
 from iamstate.kinds import KindSpec, spec, specs
 from iamstate.model import (
@@ -34,6 +36,7 @@ from iamstate.model import (
     Json,
     Kind,
     MfaSettings,
+    PolicyReference,
     Resource,
     Scope,
     SourceLocation,
@@ -161,6 +164,9 @@ class Builder:
         self.documents_raw: dict[Address, Json] = {}
         self.account_id = PLACEHOLDER_ACCOUNT_ID
         self.sections: dict[str, tuple[YamlFile, Any]] = {}
+        self.quotas = Quotas()
+        self.policy_references: list[PolicyReference] = []
+        """Policies named by ARN, with where (they must exist live: checked at plan time)."""
         self._declared: dict[Kind, list[Declared]] = {}
         self._declared_names: dict[Kind, dict[str, Declared]] = {}
 
@@ -255,7 +261,9 @@ class Builder:
                 yield d
 
     def register(self, d: Declared, resource: Resource, *, where: SourceLocation | None = None) -> None:
-        """Record a resource a declaration stands for, where it was declared, and its waivers."""
+        """Record a resource a declaration stands for, where it was declared, and its waivers;
+        report what IAM would refuse in it."""
+        self.diagnostics.extend(declaration_problems(d, resource, self.quotas))
         self.resources[d.address] = resource
         self.sources[d.address] = where or d.at(spec(d.kind).name_key)
         if isinstance(d.data, Mapping):
@@ -432,6 +440,8 @@ class Builder:
         declared_id = account.get("id") if isinstance(account.get("id"), str) else None
         if declared_id is not None:
             self.account_id = declared_id
+        if isinstance(account.get("quotas"), dict):
+            self.quotas = Quotas.from_config(account["quotas"])
         scope_data = self._section("scope")
         scope = Scope(
             paths=tuple(scope_data.get("paths") or ("/",)),
@@ -486,6 +496,7 @@ class Builder:
             audits_account=bool(
                 Kind.PASSWORD_POLICY in managed or "mfa" in self.sections or audit.get("account") is True
             ),
+            policy_references=tuple(self.policy_references),
             as_of=self.now,
             temporary=tuple(self.grants.values()),
             reviews=dict(self.reviews),
@@ -570,7 +581,8 @@ class Builder:
                 ownership.Standing.OUT_OF_SCOPE: f"its path '{resource.path}' is outside scope.paths "
                 f"({', '.join(scope.paths)})",
                 ownership.Standing.IGNORED: "its name matches a scope.ignore glob",
-                ownership.Standing.RESERVED: "its name or path is reserved by AWS",
+                ownership.Standing.RESERVED: "its name or path is reserved (by AWS, or /iamstate-lock/ by "
+                "iamstate for its apply lock)",
             }.get(verdict, str(verdict))
             self.error(
                 f"{address.kind.value} '{address.name}' is declared but this configuration would not own it: "

@@ -40,7 +40,7 @@ from iamstate.kinds.base import (
     decode_document,
     listed,
 )
-from iamstate.model import Address, Json, Kind, policy_arn
+from iamstate.model import Address, Json, Kind, PolicyReference, policy_arn
 from iamstate.plan import ApiCall, Phase
 from iamstate.readable import readable_document
 from iamstate.temporary import GrantKind
@@ -264,6 +264,7 @@ def policy_ref(builder: Builder, d: Declared, steps: tuple[str | int, ...], ref:
                 "e.g. arn:aws:iam::aws:policy/ReadOnlyAccess or arn:${partition}:iam::${account_id}:policy/x",
             )
             return None
+        builder.policy_references.append(PolicyReference(arn, where, what))
         return arn
     policies = builder.declared_names(POLICY)
     declared = policies.get(ref)

@@ -131,6 +131,15 @@ def is_write(operation: str) -> bool:
     return operation.startswith(WRITE_PREFIXES)
 
 
+LOCK_PATH = "/iamstate-lock/"
+"""Where iamstate keeps its apply lock (iamstate.lock.LOCK_PATH)."""
+
+
+def is_lock_call(call: Call) -> bool:
+    """True for a call on iamstate's apply lock: the marker policy under ``/iamstate-lock/``."""
+    return call.params.get("Path") == LOCK_PATH or f":policy{LOCK_PATH}" in call.params.get("PolicyArn", "")
+
+
 @dataclass(frozen=True)
 class Call:
     """One request the layer answered."""
@@ -531,9 +540,15 @@ class StrictIam:
         """The operation names of :meth:`calls`, in order."""
         return [c.operation for c in self.calls(outcome=outcome)]
 
-    def writes(self, outcome: Outcome | None = None) -> list[Call]:
-        """The calls that change IAM (whatever their outcome, unless ``outcome`` is given)."""
-        return [c for c in self.calls(outcome=outcome) if is_write(c.operation)]
+    def writes(self, outcome: Outcome | None = None, *, lock: bool = False) -> list[Call]:
+        """The calls that change IAM (whatever their outcome, unless ``outcome`` is given).
+
+        The apply lock's own calls (:func:`is_lock_call`) are left out unless ``lock``:
+        most tests look at what apply changed, not at how it serialised itself.
+        """
+        return [
+            c for c in self.calls(outcome=outcome) if is_write(c.operation) and (lock or not is_lock_call(c))
+        ]
 
     def refused(self) -> list[Call]:
         """The calls the layer refused for an AWS rule (DeleteConflict, LimitExceeded)."""

@@ -2,8 +2,11 @@
 
 Reads each document as written: ``Version`` must be present, statements need an
 Effect, an action and (identity policies) a resource or (trust policies) a
-principal, condition operators must exist, Sids must be unique, and the document
-must fit IAM's size quota, counted without whitespace.
+principal, condition operators must exist, condition values must be strings,
+numbers, booleans or lists of them, Sids must be unique, principals must be
+principals IAM knows (no wildcard inside an ARN; at plan time, ARNs of the live
+account's partition), and the document must fit IAM's size quota, counted without
+whitespace.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
+from iamstate.constraints import arn_partition, condition_value_problems, principal_problem
 from iamstate.model import Json
 from iamstate.plan import Severity
 from iamstate.policy import DOCUMENT_KEYS, STATEMENT_KEYS
@@ -69,11 +73,12 @@ def _text(value: Json) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def malformed(document: Json, kind: str) -> list[str]:
+def malformed(document: Json, kind: str, partition: str | None = None) -> list[str]:
     """What is wrong with a document's structure, one phrase per problem (empty when fine).
 
     ``kind`` is ``policy`` (identity-based: no Principal, a Resource) or ``trust`` (a
-    Principal, no Resource).
+    Principal, no Resource). ``partition``, when known (at plan time), is the only
+    partition principal ARNs may name.
     """
     if not isinstance(document, Mapping):
         return ["is not a JSON object"]
@@ -97,7 +102,7 @@ def malformed(document: Json, kind: str) -> list[str]:
         if isinstance(sid, str) and sid:
             label += f" (Sid {sid})"
             sids[sid] += 1
-        problems += [f"{label}: {p}" for p in _statement_problems(statement, kind)]
+        problems += [f"{label}: {p}" for p in _statement_problems(statement, kind, partition)]
     problems += [f"uses Sid '{sid}' {n} times; Sids must be unique" for sid, n in sids.items() if n > 1]
     limit = POLICY_SIZE_LIMIT if kind == "policy" else TRUST_SIZE_LIMIT
     size = _compact_size(document)
@@ -106,7 +111,7 @@ def malformed(document: Json, kind: str) -> list[str]:
     return problems
 
 
-def _statement_problems(statement: Mapping[str, Json], kind: str) -> Iterator[str]:
+def _statement_problems(statement: Mapping[str, Json], kind: str, partition: str | None) -> Iterator[str]:
     for key in statement:
         if key not in STATEMENT_KEYS:
             yield f"unknown key '{key}'"
@@ -135,7 +140,7 @@ def _statement_problems(statement: Mapping[str, Json], kind: str) -> Iterator[st
                 yield f"{key} {resource!r} is not a string (an ARN or *)"
     for key in ("Principal", "NotPrincipal"):
         if key in statement:
-            yield from _principal_problems(key, statement[key])
+            yield from _principal_problems(key, statement[key], partition)
     for key in ("Action", "NotAction"):
         for action in as_list(statement.get(key)):
             if not isinstance(action, str) or not (action == "*" or ACTION_FORMAT.fullmatch(action)):
@@ -143,7 +148,7 @@ def _statement_problems(statement: Mapping[str, Json], kind: str) -> Iterator[st
     yield from _condition_problems(statement.get("Condition"), "Condition" in statement)
 
 
-def _principal_problems(key: str, principal: Json) -> Iterator[str]:
+def _principal_problems(key: str, principal: Json, partition: str | None) -> Iterator[str]:
     if principal == "*":
         return
     if not isinstance(principal, Mapping) or not principal:
@@ -152,8 +157,20 @@ def _principal_problems(key: str, principal: Json) -> Iterator[str]:
     for kind, value in principal.items():
         if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
             yield f"{key} has the unknown principal type '{kind}' (AWS, Service, Federated)"
+            continue
         if any(not isinstance(v, str) for v in as_list(value)) or not as_list(value):
             yield f"{key} {kind} must be a string or a list of strings"
+            continue
+        for item in as_list(value):
+            shown = json.dumps(item, ensure_ascii=True)
+            problem = principal_problem(str(kind), str(item))
+            if problem:
+                yield f"{key} {kind} {shown} {problem}"
+            elif partition is not None and arn_partition(str(item)) not in (None, partition):
+                yield (
+                    f"{key} {kind} {shown} is in partition {arn_partition(str(item))}, but the account is in "
+                    f"{partition} (write arn:${{partition}}:...)"
+                )
 
 
 def _exactly_one(statement: Mapping[str, Json], a: str, b: str) -> Iterator[str]:
@@ -181,6 +198,8 @@ def _condition_problems(condition: Json, present: bool) -> Iterator[str]:
             )
         if not isinstance(block, Mapping) or not block:
             yield f"condition '{operator}' must map condition keys to values"
+    for (operator, key), problem in condition_value_problems(condition):
+        yield f"condition '{operator}' key '{key}' {problem}"
 
 
 def _known_operator(operator: str) -> bool:
@@ -198,13 +217,16 @@ class MalformedPolicy(DocumentRule):
     order = 210
     summary = (
         "bad Version/Effect, missing Statement or Action/Resource, unknown condition operator, "
-        "duplicate Sid, document over IAM's size limit (policy 6,144, trust 2,048 characters)"
+        "a condition value that is a mapping, a principal IAM does not know (a wildcard in an ARN, "
+        "another partition), duplicate Sid, document over IAM's size limit (policy 6,144, trust "
+        "2,048 characters)"
     )
     remedy = "fix the document as the message says; IAM would reject it"
     source = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html"
     template = "the {document} of {subject} {message}"
 
     def check(self, document: Document, data: RuleInput) -> Found:
-        problems = malformed(document.written, document.kind)
+        partition = data.live.partition if data.live is not None else None
+        problems = malformed(document.written, document.kind, partition)
         if problems:
             yield "; ".join(problems)
