@@ -149,7 +149,7 @@ def _check(
     for line in expected[1:]:
         assert line in lines, f"{case}: missing {line!r} in:\n{output}"
     if code == 1:
-        assert any(line.startswith("error: ") or ": error: " in line for line in lines), output
+        assert any(line.startswith(("error: ", "Error: ")) or ": error: " in line for line in lines), output
 
 
 def test_the_corpus_covers_every_family() -> None:
