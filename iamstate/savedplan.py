@@ -24,7 +24,7 @@ from iamstate.calls import ENTITY_KEY
 from iamstate.model import DesiredConfig, Json, LiveAccount, to_json
 from iamstate.ownership import owned_by
 from iamstate.plan import Plan
-from iamstate.statefile import fingerprint, state_to_json
+from iamstate.statefile import fingerprint, state_for_fingerprint
 from iamstate.temporary import crossed, format_timestamp, parse_instant
 
 
@@ -32,7 +32,7 @@ def config_fingerprint(config: DesiredConfig) -> str:
     """A fingerprint of everything in the config that shapes a plan."""
     return fingerprint(
         {
-            "state": state_to_json(config.state),
+            "state": state_for_fingerprint(config.state),
             "account_id": config.account_id,
             "stack": config.stack,
             "scope": to_json(config.scope),
@@ -55,7 +55,7 @@ def live_fingerprint(config: DesiredConfig, live: LiveAccount) -> str:
             if used:
                 uses.append([str(address), used])
     return fingerprint(
-        {"account_id": live.account_id, "owned": state_to_json(owned), "uses_of_owned_policies": uses}
+        {"account_id": live.account_id, "owned": state_for_fingerprint(owned), "uses_of_owned_policies": uses}
     )
 
 

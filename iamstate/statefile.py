@@ -6,12 +6,14 @@ survives a round trip exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from iamstate.kinds import spec
-from iamstate.model import Json, LiveAccount, Resource, State
+from iamstate.model import Json, LiveAccount, Resource, State, to_json
 
 
 def resource_to_json(resource: Resource) -> dict[str, Json]:
@@ -63,6 +65,34 @@ def live_from_json(doc: Mapping[str, Json]) -> LiveAccount:
     )
 
 
-def fingerprint(value: Json) -> str:
-    """A stable SHA-256 of a JSON value."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+def fingerprint(value: object) -> str:
+    """A stable SHA-256 of a JSON value; model values in it (resources, frozensets, mappings,
+    enums) count as their :func:`iamstate.model.to_json` forms, resources with their kind
+    (as :func:`resource_to_json` writes them)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_as_json)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def state_for_fingerprint(state: State) -> list[dict[str, Any]]:
+    """A state as :func:`fingerprint` reads it: the same value as :func:`state_to_json`, but each
+    resource only one level deep (the encoder converts the fields as it writes them)."""
+    out = []
+    for address in sorted(state.resources):
+        resource: Any = state.resources[address]
+        shallow: dict[str, Any] = {"kind": resource.kind.value}
+        for f in dataclasses.fields(resource):
+            shallow[f.name] = getattr(resource, f.name)
+        out.append(shallow)
+    return out
+
+
+def _as_json(value: Any) -> Json:
+    """The encoder's fallback: one level of a model value's JSON form (it encodes the rest)."""
+    if isinstance(value, (frozenset, set)):
+        items = list(value)
+        if all(type(v) is str for v in items):
+            return sorted(items)
+        return sorted(to_json(v) for v in items)
+    if isinstance(value, Mapping) and all(type(k) is str for k in value):
+        return dict(value)
+    return to_json(value)
