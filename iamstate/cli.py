@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -811,7 +811,20 @@ def run(argv: Sequence[str] | None = None) -> int:
 def main() -> None:
     """Console-script entry point."""
     tune_collector()
-    sys.exit(run())
+    code = run()
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` once what it wrote is flushed, without tearing down every
+    object one by one (a large account's model takes a noticeable part of a second to free,
+    for nothing: the process ends)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
+    os._exit(code)
 
 
 def tune_collector() -> None:

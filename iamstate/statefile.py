@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from iamstate.kinds import spec
@@ -69,8 +69,31 @@ def fingerprint(value: object) -> str:
     """A stable SHA-256 of a JSON value; model values in it (resources, frozensets, mappings,
     enums) count as their :func:`iamstate.model.to_json` forms, resources with their kind
     (as :func:`resource_to_json` writes them)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_as_json)
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256()
+    for chunk in _canonical(value, 2):
+        digest.update(chunk.encode())
+    return digest.hexdigest()
+
+
+def _canonical(value: object, levels: int) -> Iterator[str]:
+    """The canonical JSON text of ``value`` (sorted keys, no spaces) in pieces: mappings and
+    lists of the top ``levels`` piece by piece, so that a whole account's text is never held
+    at once; the pieces joined are ``json.dumps(value, sort_keys=True, separators=(",", ":"))``."""
+    if levels > 0 and type(value) is dict and all(type(k) is str for k in value):
+        yield "{"
+        for index, key in enumerate(sorted(value)):
+            yield ("," if index else "") + json.dumps(key) + ":"
+            yield from _canonical(value[key], levels - 1)
+        yield "}"
+    elif levels > 0 and type(value) is list:
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _canonical(item, levels - 1)
+        yield "]"
+    else:
+        yield json.dumps(value, sort_keys=True, separators=(",", ":"), default=_as_json)
 
 
 def state_for_fingerprint(state: State) -> list[dict[str, Any]]:

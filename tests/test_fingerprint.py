@@ -45,3 +45,14 @@ def test_a_changed_field_changes_the_fingerprint() -> None:
     resource = live.resources[address]
     changed = State({**live.resources, address: dataclasses.replace(resource, path="/elsewhere/")})
     assert fingerprint(state_for_fingerprint(changed)) != fingerprint(state_for_fingerprint(live))
+
+
+def test_fingerprint_of_a_mapping_holding_a_state_is_that_of_its_json_form() -> None:
+    state = case_states("create_everything")[-1]
+    value = {
+        "state": state_for_fingerprint(state),
+        "account_id": "123456789012",
+        "é": [1, {"b": None, "a": 2.5}],
+    }
+    text = json.dumps({**value, "state": state_to_json(state)}, sort_keys=True, separators=(",", ":"))
+    assert fingerprint(value) == hashlib.sha256(text.encode()).hexdigest()

@@ -19,8 +19,11 @@ from iamstate import catalog, catalog_table
 REPO = Path(__file__).resolve().parents[1]
 
 PROBE = """
-import json, runpy, sys
+import json, os, runpy, sys
 sys.argv = ["iamstate", *sys.argv[1:]]
+def _exit(code):  # the command line ends with os._exit; end it here to report what it loaded
+    raise SystemExit(code)
+os._exit = _exit
 try:
     runpy.run_module("iamstate", run_name="__main__")
 except SystemExit as stop:

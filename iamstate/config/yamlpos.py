@@ -128,6 +128,8 @@ def parse_yaml(
                 too_many = _too_many_values(text, name)
                 if too_many is not None:
                     return None, [too_many]
+                with contextlib.suppress(_Unusual):
+                    return _load_events(_CLoader(text), name)
                 return _load(_CLoader(text), name)
             except yaml.YAMLError as exc:
                 if len(text) > REPARSE_CHARS:
@@ -198,6 +200,201 @@ def _load(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnostic]]:
     if converter.diagnostics:
         return None, converter.diagnostics
     return YamlFile(name, data, converter.values, converter.keys, converter.scalars), []
+
+
+class _Unusual(Exception):
+    """The file holds what only the composer's path converts (an anchor, an alias, a merge
+    key, an explicit tag, a second document) or something it reports (a duplicate key, a
+    bound exceeded, a value that is not valid): convert it that way instead."""
+
+
+_START_EVENTS = (yaml.StreamStartEvent, yaml.DocumentStartEvent)
+
+
+def _load_events(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnostic]]:
+    """Build the data straight from libyaml's events, recording the same positions as
+    :func:`_load`, for files of plain mappings, lists and scalars (every configuration
+    iamstate writes, and nearly every one people write); raises :class:`_Unusual` for the
+    rest. No node tree is built, which for a large file is most of the memory parsing
+    takes. yaml.YAMLError from the parser propagates, as from the composer."""
+    try:
+        get = loader.get_event
+        if not isinstance(get(), yaml.StreamStartEvent) or not isinstance(get(), yaml.DocumentStartEvent):
+            raise _Unusual
+        builder = _EventBuilder(loader)
+        data = builder.value(get(), ())
+        if not isinstance(get(), yaml.DocumentEndEvent) or not isinstance(get(), yaml.StreamEndEvent):
+            raise _Unusual
+    finally:
+        loader.dispose()
+    return YamlFile(name, data, builder.values, builder.keys, builder.scalars), []
+
+
+class _Anchored:
+    """A value written with an anchor: what an alias of it brings in, relative to where it starts."""
+
+    def __init__(self, mark: Mark):
+        self.mark = mark
+        self.data: Json = None
+        self.values: list[tuple[YamlPath, Mark]] = []
+        self.keys: list[tuple[YamlPath, Mark]] = []
+        self.scalars: list[tuple[YamlPath, str]] = []
+        self.done = False
+
+    @property
+    def size(self) -> int:
+        """The values and keys it stands for, as the composer's path weighs an alias."""
+        return len(self.values) + len(self.keys)
+
+    @property
+    def depth(self) -> int:
+        return max(len(path) for path, _ in self.values)
+
+
+class _EventBuilder:
+    """The values of one document from its events (see :func:`_load_events`)."""
+
+    def __init__(self, loader: Any):
+        self.get = loader.get_event
+        self.loader = loader
+        self.values: dict[YamlPath, Mark] = {}
+        self.keys: dict[YamlPath, Mark] = {}
+        self.scalars: dict[YamlPath, str] = {}
+        self._count = 0
+        self._aliased = 0
+        self._constructed: dict[tuple[str, str], Json] = {}
+        self._anchors: dict[str, _Anchored] = {}
+        self._recording: list[tuple[int, _Anchored]] = []
+        """The anchored values being read, with the length of the path each starts at."""
+
+    def _record(self, table: str, path: YamlPath, what: Any) -> None:
+        for depth, anchored in self._recording:
+            getattr(anchored, table).append((path[depth:], what))
+
+    def value(self, event: Any, path: YamlPath) -> Json:
+        kind = event.__class__
+        if kind is yaml.AliasEvent:
+            return self._alias(event, path)
+        if len(path) >= MAX_NESTING_DEPTH:
+            raise _Unusual
+        self._count += 1
+        if self._count > MAX_YAML_NODES:
+            raise _Unusual
+        anchor = event.anchor
+        if anchor is not None:
+            if anchor in self._anchors:
+                raise _Unusual  # a duplicate anchor: the composer's path reports it
+            anchored = self._anchors[anchor] = _Anchored(event.start_mark)
+            self._recording.append((len(path), anchored))
+        self.values[path] = event.start_mark
+        if self._recording:
+            self._record("values", path, event.start_mark)
+        if kind is yaml.ScalarEvent:
+            out = self._scalar(event, path)
+        elif event.tag is not None and event.tag != "!":
+            raise _Unusual
+        elif kind is yaml.MappingStartEvent:
+            out = self._mapping(path)
+        elif kind is yaml.SequenceStartEvent:
+            out = self._sequence(path)
+        else:
+            raise _Unusual
+        if anchor is not None:
+            self._recording.pop()
+            anchored.data = out
+            anchored.done = True
+        return out
+
+    def _mapping(self, path: YamlPath) -> dict[str, Json]:
+        get = self.get
+        out: dict[str, Json] = {}
+        keys = self.keys
+        while True:
+            key_event: Any = get()
+            if key_event.__class__ is yaml.MappingEndEvent:
+                return out
+            if (
+                key_event.__class__ is not yaml.ScalarEvent
+                or key_event.anchor is not None
+                or (key_event.tag is not None and key_event.tag != "!")
+            ):
+                raise _Unusual
+            key: str = key_event.value
+            if key == "<<" or key in out or (key_event.style == '"' and _SURROGATE.search(key)):
+                raise _Unusual
+            sub = (*path, key)
+            mark: Any = key_event.start_mark
+            keys[sub] = mark
+            if self._recording:
+                self._record("keys", sub, mark)
+            out[key] = self.value(get(), sub)
+
+    def _sequence(self, path: YamlPath) -> list[Json]:
+        get = self.get
+        items: list[Json] = []
+        while True:
+            item = get()
+            if item.__class__ is yaml.SequenceEndEvent:
+                return items
+            items.append(self.value(item, (*path, len(items))))
+
+    def _alias(self, event: Any, path: YamlPath) -> Json:
+        """An alias: the anchored value again, weighed and placed as the composer's path does."""
+        anchored = self._anchors.get(event.anchor)
+        if anchored is None or not anchored.done or len(path) + anchored.depth >= MAX_NESTING_DEPTH:
+            raise _Unusual
+        self._aliased += anchored.size
+        self._count += anchored.size
+        if self._aliased > MAX_ALIAS_NODES or self._count > MAX_YAML_NODES:
+            raise _Unusual
+        for table in ("values", "keys", "scalars"):
+            mine: dict[YamlPath, Any] = getattr(self, table)
+            for relative, what in getattr(anchored, table):
+                full = path + relative
+                if full not in mine:
+                    mine[full] = what
+                if self._recording:
+                    self._record(table, full, what)
+        return _copy(anchored.data)
+
+    def _scalar(self, event: Any, path: YamlPath) -> Json:
+        if event.tag is not None and event.tag != "!":
+            raise _Unusual
+        text: str = event.value
+        tag = self.loader.resolve(ScalarNode, text, event.implicit)
+        if tag in (_STR_TAG, _TIMESTAMP_TAG):
+            if event.style == '"' and _SURROGATE.search(text):
+                raise _Unusual
+            return text
+        construct = _CONSTRUCTORS.get(tag)
+        if construct is None or (tag in _NUMBER_TAGS and len(text) > MAX_NUMBER_CHARS):
+            raise _Unusual
+        self.scalars[path] = text
+        if self._recording:
+            self._record("scalars", path, text)
+        try:
+            return self._constructed[tag, text]
+        except KeyError:
+            pass
+        try:
+            value = construct(
+                self.loader, ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+            )
+        except (ValueError, KeyError, TypeError, OverflowError) as error:
+            raise _Unusual from error
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Unusual
+        self._constructed[tag, text] = value
+        return value
+
+
+def _copy(value: Json) -> Json:
+    """A fresh copy of converted data (each alias gets its own, as the composer's path gives)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 class _ResolveOnce:
@@ -316,6 +513,14 @@ class _Converter:
             raise _Abort(Diagnostic(_too_deep_message(), self.where(node), _TOO_DEEP_HINT))
         if self._expanding:
             return self._value(node, path)
+        key = id(node)
+        seen = self._seen
+        if key not in seen:  # the common case of _enter, inline: a node met for the first time
+            seen.add(key)
+            self._nodes += 1
+            if self._nodes > MAX_YAML_NODES:
+                self._count(0, ref or node)
+            return self._value(node, path)
         entered = self._enter(node, ref)
         if entered is None:
             return None
@@ -328,11 +533,14 @@ class _Converter:
             self._expanding -= 1
 
     def _value(self, node: Node, path: YamlPath) -> Json:
-        self.values.setdefault(path, node.start_mark)
+        values = self.values
+        if path not in values:
+            values[path] = node.start_mark
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, SequenceNode):
-            return [self.convert(item, (*path, i), node) for i, item in enumerate(node.value)]
+            convert = self.convert
+            return [convert(item, (*path, i), node) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         return None
@@ -400,11 +608,13 @@ class _Converter:
 
     def _scalar(self, node: ScalarNode, path: YamlPath) -> Json:
         text: str = node.value
-        self.scalars[path] = text
         tag = node.tag
         if tag in (_STR_TAG, _TIMESTAMP_TAG):
-            self._check_text(text, node)
+            if node.style == '"':
+                self._check_text(text, node)
             return text
+        # What a value that is not text was written as (for hints such as "quote it").
+        self.scalars[path] = text
         if tag in _NUMBER_TAGS and len(text) > MAX_NUMBER_CHARS:
             raise _Abort(
                 Diagnostic(
@@ -466,6 +676,8 @@ class _Converter:
         out: dict[str, Json] = {}
         first_seen: dict[str, Node] = {}
         merges: list[Node] = []
+        keys = self.keys
+        convert = self.convert
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 merges.append(value_node)
@@ -476,7 +688,8 @@ class _Converter:
                 )
                 continue
             key = str(key_node.value)
-            self._check_text(key, key_node)
+            if key_node.style == '"':
+                self._check_text(key, key_node)
             if key in first_seen:
                 self.diagnostics.append(
                     Diagnostic(
@@ -487,8 +700,10 @@ class _Converter:
                 )
                 continue
             first_seen[key] = key_node
-            self.keys.setdefault((*path, key), key_node.start_mark)
-            out[key] = self.convert(value_node, (*path, key), key_node)
+            sub = (*path, key)
+            if sub not in keys:
+                keys[sub] = key_node.start_mark
+            out[key] = convert(value_node, sub, key_node)
         # Merged keys come after the explicit ones so that positions and values written
         # explicitly win, whatever the order in the file.
         for merge in merges:
