@@ -32,8 +32,8 @@ def summary(file: yamlpos.YamlFile | None, problems: list[Any]) -> tuple[Any, li
     if file is None:
         return None, [str(p) for p in problems]
     places = {
-        "values": {p: (m.line, m.column) for p, m in file.values.items()},
-        "keys": {p: (m.line, m.column) for p, m in file.keys.items()},
+        "values": {p: file.at(p) for p in file.values},
+        "keys": {p: file.key_at(p) for p in file.keys},
         "scalars": dict(file.scalars),
     }
     return (file.data, places), [str(p) for p in problems]
@@ -115,5 +115,5 @@ def test_aliases_are_placed_where_the_anchor_was_written() -> None:
         "other": {"Version": "2012-10-17", "n": 5},
     }
     assert file.data["trust"] is not file.data["other"]
-    assert (file.values[("other", "n")].line, file.values[("other", "n")].column) == (2, 5)
+    assert str(file.at(("other", "n"))) == "f.yaml:3:6"
     assert file.scalars[("other", "n")] == "5"

@@ -10,12 +10,14 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import structlog
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
 from iamstate import __version__
 from iamstate.errors import AwsError, redact
@@ -42,7 +44,7 @@ def make_session(profile: str | None) -> boto3.Session:
     An unknown profile (or an unreadable AWS config file) is an :class:`AwsError`.
     """
     try:
-        return boto3.Session(profile_name=profile)
+        session = boto3.Session(profile_name=profile)
     except ProfileNotFound:
         raise AwsError(
             f"the AWS profile {profile!r} is not configured (see `aws configure list-profiles`); "
@@ -50,6 +52,24 @@ def make_session(profile: str | None) -> boto3.Session:
         ) from None
     except BotoCoreError as error:
         raise AwsError(f"cannot set up AWS credentials: {_one_line(redact(str(error)))}") from None
+    factory = session._session.get_component("response_parser_factory")
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    return session
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A timestamp of a response as botocore's parser reads it (an aware datetime in UTC), at C
+    speed for the ISO 8601 form AWS answers in: botocore's own parser (dateutil) takes most of
+    the time spent reading a large account's pages, and a time-zone object per value."""
+    if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.utcoffset() == timedelta(0):
+                return parsed.replace(tzinfo=UTC)
+    return botocore_parse_timestamp(value)
 
 
 def check_endpoints(endpoint_url: str | None, environ: Mapping[str, str] | None = None) -> None:

@@ -62,6 +62,15 @@ _CONSTRUCTORS: dict[str, Callable[[Any, ScalarNode], Any]] = {
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+_COLUMN_BITS = 32
+_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+
+
+def place(mark: Mark) -> int:
+    """A mark's line and column (0-based) packed in one number, as :class:`YamlFile` keeps them."""
+    return (mark.line << _COLUMN_BITS) | mark.column
+
+
 LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 """Whether PyYAML has libyaml's C parser here; without it parsing is pure Python (slower)."""
 
@@ -73,9 +82,10 @@ class YamlFile:
     name: str
     """The file's name as shown in messages (the caller's PATH joined with the relative path)."""
     data: Json
-    values: dict[YamlPath, Mark] = field(default_factory=dict)
-    """Where each value starts (marks are turned into locations only when asked for)."""
-    keys: dict[YamlPath, Mark] = field(default_factory=dict)
+    values: dict[YamlPath, int] = field(default_factory=dict)
+    """Where each value starts, as :func:`place` packs a mark (turned into a location only
+    when asked for: one small number each, as a large file has hundreds of thousands)."""
+    keys: dict[YamlPath, int] = field(default_factory=dict)
     scalars: dict[YamlPath, str] = field(default_factory=dict)
     """The text of each scalar as written, for hints such as "quote it"."""
 
@@ -84,13 +94,16 @@ class YamlFile:
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
-                return SourceLocation(self.name, found.line + 1, found.column + 1)
+                return self._location(found)
         return SourceLocation(self.name, 1, 1)
+
+    def _location(self, packed: int) -> SourceLocation:
+        return SourceLocation(self.name, (packed >> _COLUMN_BITS) + 1, (packed & _COLUMN_MASK) + 1)
 
     def key_at(self, path: YamlPath) -> SourceLocation:
         """Where the key naming ``path`` was written (the value's place for list items)."""
         found = self.keys.get(path)
-        return SourceLocation(self.name, found.line + 1, found.column + 1) if found else self.at(path)
+        return self._location(found) if found is not None else self.at(path)
 
     def get(self, path: YamlPath) -> Json:
         """The value at ``path``, or None when any step is missing."""
@@ -233,11 +246,10 @@ def _load_events(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnost
 class _Anchored:
     """A value written with an anchor: what an alias of it brings in, relative to where it starts."""
 
-    def __init__(self, mark: Mark):
-        self.mark = mark
+    def __init__(self) -> None:
         self.data: Json = None
-        self.values: list[tuple[YamlPath, Mark]] = []
-        self.keys: list[tuple[YamlPath, Mark]] = []
+        self.values: list[tuple[YamlPath, int]] = []
+        self.keys: list[tuple[YamlPath, int]] = []
         self.scalars: list[tuple[YamlPath, str]] = []
         self.done = False
 
@@ -257,8 +269,8 @@ class _EventBuilder:
     def __init__(self, loader: Any):
         self.get = loader.get_event
         self.loader = loader
-        self.values: dict[YamlPath, Mark] = {}
-        self.keys: dict[YamlPath, Mark] = {}
+        self.values: dict[YamlPath, int] = {}
+        self.keys: dict[YamlPath, int] = {}
         self.scalars: dict[YamlPath, str] = {}
         self._count = 0
         self._aliased = 0
@@ -284,11 +296,12 @@ class _EventBuilder:
         if anchor is not None:
             if anchor in self._anchors:
                 raise _Unusual  # a duplicate anchor: the composer's path reports it
-            anchored = self._anchors[anchor] = _Anchored(event.start_mark)
+            anchored = self._anchors[anchor] = _Anchored()
             self._recording.append((len(path), anchored))
-        self.values[path] = event.start_mark
+        where = place(event.start_mark)
+        self.values[path] = where
         if self._recording:
-            self._record("values", path, event.start_mark)
+            self._record("values", path, where)
         if kind is yaml.ScalarEvent:
             out = self._scalar(event, path)
         elif event.tag is not None and event.tag != "!":
@@ -323,7 +336,8 @@ class _EventBuilder:
             if key == "<<" or key in out or (key_event.style == '"' and _SURROGATE.search(key)):
                 raise _Unusual
             sub = (*path, key)
-            mark: Any = key_event.start_mark
+            start: Any = key_event.start_mark
+            mark = place(start)
             keys[sub] = mark
             if self._recording:
                 self._record("keys", sub, mark)
@@ -491,8 +505,8 @@ class _Converter:
     def __init__(self, name: str, loader: Any):
         self.name = name
         self.loader = loader
-        self.values: dict[YamlPath, Mark] = {}
-        self.keys: dict[YamlPath, Mark] = {}
+        self.values: dict[YamlPath, int] = {}
+        self.keys: dict[YamlPath, int] = {}
         self.scalars: dict[YamlPath, str] = {}
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[int] = set()
@@ -535,7 +549,7 @@ class _Converter:
     def _value(self, node: Node, path: YamlPath) -> Json:
         values = self.values
         if path not in values:
-            values[path] = node.start_mark
+            values[path] = place(node.start_mark)
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, SequenceNode):
@@ -702,7 +716,7 @@ class _Converter:
             first_seen[key] = key_node
             sub = (*path, key)
             if sub not in keys:
-                keys[sub] = key_node.start_mark
+                keys[sub] = place(key_node.start_mark)
             out[key] = convert(value_node, sub, key_node)
         # Merged keys come after the explicit ones so that positions and values written
         # explicitly win, whatever the order in the file.
