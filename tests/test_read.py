@@ -647,3 +647,27 @@ def test_state_from_responses_merges_the_calls() -> None:
     assert isinstance(web, Role)
     assert (kept.tags, foreign.tags) == ({"k": "v"}, {})
     assert web.description == "Web hosts"
+
+
+def test_list_roles_pages_keep_only_what_the_detail_lacks(iam_endpoint: LocalIam) -> None:
+    from iamstate.aws.read import _listing
+    from iamstate.kinds.role import LIST_ROLES
+
+    iam = iam_endpoint.client("iam")
+    iam.create_role(
+        RoleName="kept",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        Description="what it is for",
+        MaxSessionDuration=7200,
+        Tags=[{"Key": "team", "Value": "platform"}],
+    )
+    listed = _listing(iam, LIST_ROLES)
+    assert listed == {
+        "Roles": [{"RoleName": "kept", "Description": "what it is for", "MaxSessionDuration": 7200}]
+    }
+    role = read(iam_endpoint).state.resources[Address(Kind.ROLE, "kept")]
+    assert (role.description, role.max_session_duration, dict(role.tags)) == (  # type: ignore[attr-defined]
+        "what it is for",
+        7200,
+        {"team": "platform"},
+    )

@@ -314,24 +314,28 @@ class Permissions:
             return False
         return key not in self.interest or key in self.indexed_actions()
 
-    def grants(self, action: str, *, catalogued: bool = False) -> tuple[Grant, ...]:
+    def grants(self, action: str, *, catalogued: bool = False, keep: bool = True) -> tuple[Grant, ...]:
         """The Allow statements that grant ``action``: denies, the boundary and never-true
         conditions applied (see the module docstring). ``catalogued``: ``action`` is already
-        spelled as the catalogue spells it (no lookup, which loads its service's data)."""
+        spelled as the catalogue spells it (no lookup, which loads its service's data).
+        ``keep=False``: do not remember the answer (for questions asked once per principal,
+        whose answers for every principal of a large account would take much memory)."""
         key = action.lower()
         found = self._grants.get(key)
         if found is None:
             found = tuple(self._compute(key, action if catalogued else None))
-            self._grants[key] = found
+            if keep:
+                self._grants[key] = found
         return found
 
     def allows(self, action: str) -> bool:
         """True when some grant reaches ``action`` at all."""
         return bool(self.grants(action))
 
-    def open_grants(self, action: str, *, catalogued: bool = False) -> tuple[Grant, ...]:
+    def open_grants(self, action: str, *, catalogued: bool = False, keep: bool = True) -> tuple[Grant, ...]:
         """The grants of ``action`` on every resource without a narrowing condition."""
-        return tuple(g for g in self.grants(action, catalogued=catalogued) if g.unscoped and not g.narrowed)
+        grants = self.grants(action, catalogued=catalogued, keep=keep)
+        return tuple(g for g in grants if g.unscoped and not g.narrowed)
 
     def allowed_actions(self) -> list[str]:
         """Every catalogued action some grant reaches, as AWS spells them (expands wildcards: slow)."""

@@ -162,7 +162,9 @@ def exposures(perms: Permissions, classes: Iterable[ExposureClass] = tuple(Expos
         spelled = _lower_case(exposure)
         hits = reached & spelled.keys() if indexed else spelled.keys()
         for action in (spelled[a] for a in spelled if a in hits) if hits else ():
-            grants = perms.open_grants(action, catalogued=True)  # from actions_of: as AWS spells it
+            # Spelled as AWS spells it (from actions_of); asked once per principal (the
+            # exposures are kept), so the grants themselves are not.
+            grants = perms.open_grants(action, catalogued=True, keep=False)
             if grants:
                 steps.append(Step.of(grants[0]))
         if steps:

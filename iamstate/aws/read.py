@@ -148,12 +148,13 @@ def _listing(iam: Any, read: Listing) -> dict[str, Any] | None:
                 for page in paginator.paginate(**read.params, PaginationConfig=config):
                     pages += 1
                     for key in read.result_keys:
-                        out[key].extend(page.get(key, []))
+                        out[key].extend(_kept(read, page.get(key, [])))
             else:
                 answer = getattr(iam, _method(iam, read.operation))(**read.params)
                 pages = 1
                 for key in read.result_keys:
-                    out[key] = answer.get(key, [])
+                    found = answer.get(key, [])
+                    out[key] = _kept(read, found) if isinstance(found, list) else found
         except ClientError as error:
             if read.missing_ok and error_code(error) == "NoSuchEntity":
                 return None
@@ -165,6 +166,15 @@ def _listing(iam: Any, read: Listing) -> dict[str, Any] | None:
         **{k: len(v) for k, v in out.items() if isinstance(v, list)},
     )
     return out
+
+
+def _kept(read: Listing, items: list[Any]) -> list[Any]:
+    """``items`` with only the fields ``read.keep`` names (all of them when it names none)."""
+    if not read.keep:
+        return items
+    return [
+        {f: item[f] for f in read.keep if f in item} if isinstance(item, dict) else item for item in items
+    ]
 
 
 def _one_item(iam: Any, read: PerItem, item: str) -> dict[str, Any] | None:

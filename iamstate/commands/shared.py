@@ -213,11 +213,13 @@ def make_plan(
 
 def analysed(data: RuleInput) -> RuleInput:
     """``data`` with the whole-account analyses the rules and the access section share: the
-    account as apply will leave it, and the live account as it is (timed in ``analysis.done``)."""
+    account as apply will leave it, and the live account as it is (the same analysis when the
+    plan changes nothing; timed in ``analysis.done``)."""
     started = time.monotonic()
     cache = document_cache(data.now or datetime.now(UTC))
     after = analyse_input(data, cache)
-    before = analyse_live(data, cache)
+    # With nothing to change, the account apply would leave is the live one: one analysis.
+    before = after if not data.changes and data.live is not None else analyse_live(data, cache)
     log.debug(
         "analysis.done",
         principals=len(after.permissions),

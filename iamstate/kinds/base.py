@@ -82,6 +82,9 @@ class Listing:
     paginated: bool = True
     missing_ok: bool = False
     page_size: int | None = 1000
+    keep: tuple[str, ...] = ()
+    """The fields of each item the kinds read (all when empty): the rest is dropped as each
+    page arrives, so that what another read also brings is not held twice."""
 
 
 @dataclass(frozen=True)

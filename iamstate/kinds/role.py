@@ -61,7 +61,8 @@ DEFAULT_MAX_SESSION_DURATION = 3600
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
 """The ``SAML:aud`` of a SAML sign-in to the AWS console and APIs."""
 
-LIST_ROLES = Listing("roles", "ListRoles", ("Roles",))
+LIST_ROLES = Listing("roles", "ListRoles", ("Roles",), keep=("RoleName", "Description", "MaxSessionDuration"))
+"""For what GetAccountAuthorizationDetails lacks: each role's description and maximum session."""
 """GAAD's role details lack the description and maximum session duration; ListRoles has both."""
 
 # The schema's patterns for the `trusted:` shorthand (iamstate.schema.json, $defs.trusted):
