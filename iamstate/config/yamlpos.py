@@ -216,20 +216,19 @@ def _load(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnostic]]:
 
 
 class _Unusual(Exception):
-    """The file holds what only the composer's path converts (an anchor, an alias, a merge
-    key, an explicit tag, a second document) or something it reports (a duplicate key, a
-    bound exceeded, a value that is not valid): convert it that way instead."""
-
-
-_START_EVENTS = (yaml.StreamStartEvent, yaml.DocumentStartEvent)
+    """The file holds what only the composer's path converts (a merge key, an explicit tag,
+    an anchor on a key, a second document, an empty stream) or something it reports (a
+    duplicate key or anchor, an undefined or recursive alias, a bound exceeded, a value
+    that is not valid): convert it that way instead, for the same data and messages."""
 
 
 def _load_events(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnostic]]:
     """Build the data straight from libyaml's events, recording the same positions as
-    :func:`_load`, for files of plain mappings, lists and scalars (every configuration
-    iamstate writes, and nearly every one people write); raises :class:`_Unusual` for the
-    rest. No node tree is built, which for a large file is most of the memory parsing
-    takes. yaml.YAMLError from the parser propagates, as from the composer."""
+    :func:`_load`, for files of mappings, lists, scalars, anchors and aliases (every
+    configuration iamstate writes, and nearly every one people write); raises
+    :class:`_Unusual` for the rest. No node tree is built, which for a large file is most
+    of the memory parsing takes. yaml.YAMLError from the parser propagates, as from the
+    composer."""
     try:
         get = loader.get_event
         if not isinstance(get(), yaml.StreamStartEvent) or not isinstance(get(), yaml.DocumentStartEvent):
