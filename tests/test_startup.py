@@ -35,10 +35,10 @@ print(json.dumps({"code": code, "roots": roots, "modules": sorted(sys.modules)})
 """
 
 
-def loaded_by(*args: str, cwd: Path = REPO) -> dict[str, object]:
-    """Run ``iamstate ARGS`` in a fresh interpreter: its exit code and the modules it loaded."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+def python(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in a fresh interpreter, stdin closed, its output captured."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -46,6 +46,11 @@ def loaded_by(*args: str, cwd: Path = REPO) -> dict[str, object]:
         timeout=120,
         check=False,
     )
+
+
+def loaded_by(*args: str, cwd: Path = REPO) -> dict[str, object]:
+    """Run ``iamstate ARGS`` in a fresh interpreter: its exit code and the modules it loaded."""
+    done = python("-c", PROBE, *args, cwd=cwd)
     report: dict[str, object] = json.loads(done.stderr.strip().splitlines()[-1])
     return report
 
@@ -89,15 +94,7 @@ def test_a_profiler_still_gets_its_results(tmp_path: Path) -> None:
     # The command line ends the process without freeing its objects one by one, except under
     # a profiler or coverage, which write what they measured at exit.
     out = tmp_path / "validate.prof"
-    done = subprocess.run(
-        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "iamstate", "validate", "examples"],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = python("-m", "cProfile", "-o", str(out), "-m", "iamstate", "validate", "examples")
     assert done.returncode == 0, done.stderr
     assert "Configuration valid" in done.stdout
     assert out.stat().st_size > 0
