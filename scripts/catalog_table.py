@@ -20,6 +20,7 @@ def source() -> str:
     keys = "".join(
         f"    {json.dumps(k)}: {json.dumps(t)},\n" for k, t in catalog.scan_condition_keys().items()
     )
+    services = "".join(f"    {json.dumps(p)}: {json.dumps(t)},\n" for p, t in catalog.pack_services().items())
     return (
         '"""The action catalogue\'s answers that read every service, made by `make catalog-table` (do not edit).\n\n'
         "iamstate.catalog answers from them while DATA_VERSION is the installed catalogue's version,\n"
@@ -30,7 +31,10 @@ def source() -> str:
         f"ACTIONS = (\n{actions})\n"
         '"""Every action at LEVEL, as AWS spells them, sorted."""\n\n'
         f"CONDITION_KEYS = {{\n{keys}}}\n"
-        '"""Every condition key of every service, lower case -> its type."""\n'
+        '"""Every condition key of every service, lower case -> its type."""\n\n'
+        f"SERVICES = {{\n{services}}}\n"
+        '"""Every service prefix -> its actions, ``Name:level code`` joined by commas, in the\n'
+        'catalogue\'s order (codes: iamstate.catalog.LEVEL_CODES)."""\n'
     )
 
 

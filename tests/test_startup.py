@@ -88,6 +88,11 @@ def test_the_catalogue_table_is_the_installed_catalogue() -> None:
     assert list(catalog_table.ACTIONS) == catalog.scan_level(catalog_table.LEVEL)
     assert catalog.scan_condition_keys() == catalog_table.CONDITION_KEYS
     assert catalog.service_actions_at_level(catalog_table.LEVEL) == list(catalog_table.ACTIONS)
+    assert catalog.pack_services() == catalog_table.SERVICES
+    # Every service answers from the table exactly as from its data, in the same order.
+    for prefix in ("s3", "iam", "kms", "sts", "ec2", "lambda"):
+        assert list(catalog._service(prefix).items()) == list(catalog.scan_service(prefix).items())
+    assert catalog._services() == catalog._data_services()
 
 
 def test_a_profiler_still_gets_its_results(tmp_path: Path) -> None:
