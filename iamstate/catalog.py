@@ -369,10 +369,29 @@ class ResourceType:
 
 
 @functools.cache
-def _key_matcher(template: str) -> re.Pattern[str]:
-    """A condition key as the reference writes it (``aws:RequestTag/${TagKey}``) as a regex."""
-    parts = _KEY_PLACEHOLDER.split(template)
-    return re.compile(".+".join(re.escape(p) for p in parts), re.IGNORECASE | re.DOTALL)
+def _key_parts(template: str) -> tuple[str, ...]:
+    """A condition key as the reference writes it (``aws:RequestTag/${TagKey}``), lower case,
+    split at its placeholders (each stands for one or more characters)."""
+    return tuple(part.lower() for part in _KEY_PLACEHOLDER.split(template))
+
+
+def _key_fits(template: str, key: str) -> bool:
+    """True when ``key`` is ``template`` with each placeholder filled (case-insensitive)."""
+    parts = _key_parts(template)
+    lowered = key.lower()
+    if len(parts) == 1:
+        return lowered == parts[0]
+    first, last = parts[0], parts[-1]
+    if not lowered.startswith(first):
+        return False
+    at = len(first)
+    for part in parts[1:-1]:
+        # The leftmost place after at least one character leaves the most room for the rest.
+        at = lowered.find(part, at + 1)
+        if at < 0:
+            return False
+        at += len(part)
+    return len(lowered) - len(last) > at and lowered.endswith(last)
 
 
 @functools.cache
@@ -405,7 +424,7 @@ def _find_key(key: str, keys: Iterable[str]) -> str | None:
         if template.lower() == lowered:
             return template
     for template in keys:
-        if _KEY_PLACEHOLDER.search(template) and _key_matcher(template).fullmatch(key):
+        if _KEY_PLACEHOLDER.search(template) and _key_fits(template, key):
             return template
     return None
 

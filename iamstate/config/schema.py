@@ -13,7 +13,7 @@ import copy
 import functools
 import json
 from collections.abc import Callable, Iterator
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iamstate.config.where import describe_value, did_you_mean, entity_at, quoted_list, subject
@@ -43,7 +43,9 @@ UNWAIVABLE_KEY = "x-iamstate-unwaivable"
 
 @functools.cache
 def _schema() -> dict[str, Any]:
-    text = resources.files("iamstate").joinpath("schemas", "iamstate.schema.json").read_text("utf-8")
+    # Package data next to the package's modules (importlib.resources would import zipfile
+    # and tempfile at every start for a package that is never zipped).
+    text = (Path(__file__).resolve().parent.parent / "schemas" / "iamstate.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
