@@ -173,6 +173,21 @@ def test_mfa_finding_names_the_statements_without_mfa(tmp_path: Path) -> None:
     assert "statement 2" in finding.message and "statement 1" not in finding.message
 
 
+def test_roles_sharing_one_trust_text_each_get_their_own_findings(tmp_path: Path) -> None:
+    # One distinct document is checked once per run; every role holding it is still reported,
+    # at its own place, and a rule that reads the role (require_mfa) still tells them apart.
+    open_trust = {"Version": V, "Statement": [assume("*")]}
+    mfa_trust = {"Version": V, "Statement": [assume({"AWS": OTHER})]}
+    roles = [{"name": f"open-{i}", "trust": open_trust} for i in range(3)]
+    roles += [{"name": "mfa", "trust": mfa_trust, "require_mfa": True}, {"name": "plain", "trust": mfa_trust}]
+    found = run(tmp_path, Case({"account": {"id": ACCOUNT}, "roles": roles}))
+    anyone = [f for f in found if f.rule == "trust-any-principal"]
+    assert [f.address for f in anyone] == [f"role.open-{i}" for i in range(3)]
+    assert len({f.location for f in anyone}) == 3
+    assert all("role 'open-" in f.message and "trust statement 1" in f.message for f in anyone)
+    assert [f.address for f in found if f.rule == "trust-mfa-missing"] == ["role.mfa"]
+
+
 def test_require_mfa_next_to_trusted_is_a_config_error(tmp_path: Path) -> None:
     from iamstate.errors import ConfigError
 

@@ -42,10 +42,11 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from iamstate.audit import (
     ACCOUNT_ADDRESS,
@@ -80,6 +81,8 @@ if TYPE_CHECKING:
 
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
+
+_T = TypeVar("_T")
 
 UNKNOWN_TIME = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 """The evaluation time when a caller passes none: no date in a condition counts as past."""
@@ -202,6 +205,12 @@ class Document:
         """The statements, normalized, labelled in the order they were written."""
         return tuple(labelled(self.written if self.written is not None else self.normalized))
 
+    @functools.cached_property
+    def text(self) -> str:
+        """The document as written, as one string (its key order kept): two documents of the
+        same text read the same to every rule that reads only the document."""
+        return json.dumps(self.written if self.written is not None else self.normalized, default=repr)
+
     @property
     def noun(self) -> str:
         """What messages call the document: ``document`` or ``trust policy``."""
@@ -223,6 +232,9 @@ class Walk:
         self.config = data.config
         self._locations: dict[Address, str] = {}
         """Each entity's location, formatted once per run (every rule's subjects ask for it)."""
+        self.answers: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        """What each document rule found in each distinct document text (rule id, kind, text):
+        5,000 roles that share one trust policy are checked once."""
 
     @functools.cached_property
     def analysis(self) -> AccountAnalysis:
@@ -372,6 +384,21 @@ class LoaderRule(ConfigRule):
 class _DocumentsRule(ConfigRule):
     """Targets made of policy documents."""
 
+    reads_holder: ClassVar[bool] = False
+    """True when ``check`` reads which entity holds the document (its address), not only the
+    document and the run's data. Otherwise a run checks each distinct document text once and
+    gives every entity holding that text the same answer."""
+
+    def answer(self, walk: Walk, document: Document, check: Callable[[], Iterable[_T]]) -> tuple[_T, ...]:
+        """What ``check`` finds in ``document``, asked once per distinct text (see ``reads_holder``)."""
+        if self.reads_holder:
+            return tuple(check())
+        key = (self.id, document.kind, document.text)
+        found = walk.answers.get(key)
+        if found is None:
+            found = walk.answers[key] = tuple(check())
+        return found
+
     @abstractmethod
     def documents(self, walk: Walk) -> Iterable[Document]:
         """The documents of the target."""
@@ -386,9 +413,10 @@ class _WholeDocumentRule(_DocumentsRule):
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for document in self.documents(walk):
+            found = self.answer(walk, document, functools.partial(self.check, document, walk.data))
             yield (
                 functools.partial(walk.subject, document.address, document=document.noun),
-                self.check(document, walk.data),
+                found,
             )
 
 
@@ -402,12 +430,22 @@ class _StatementRule(_DocumentsRule):
     @abstractmethod
     def check(self, statement: Statement, data: RuleInput) -> Found: ...
 
+    def _each_statement(
+        self, document: Document, data: RuleInput
+    ) -> Iterator[tuple[str, tuple[str | Hit, ...]]]:
+        """Each statement's label (from the text: its place and Sid) with what the check found in it."""
+        for statement in document.statements:
+            yield statement.label, tuple(self.check(statement, data))
+
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for document in self.documents(walk):
-            for statement in document.statements:
+            answers = self.answer(
+                walk, document, functools.partial(self._each_statement, document, walk.data)
+            )
+            for label, found in answers:
                 yield (
-                    functools.partial(walk.statement_subject, document.address, self.part, statement.label),
-                    self.check(statement, walk.data),
+                    functools.partial(walk.statement_subject, document.address, self.part, label),
+                    found,
                 )
 
 

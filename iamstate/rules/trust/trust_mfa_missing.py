@@ -27,6 +27,7 @@ class TrustMfaMissing(TrustPolicyRule):
         "or use trusted: with require_mfa: true"
     )
     source = ROLES_GUIDE + "id_credentials_mfa_configure-api-require.html"
+    reads_holder = True  # whether the role says require_mfa
 
     def check(self, trust: Document, data: RuleInput) -> Found:
         if trust.address not in data.config.require_mfa:
