@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iamstate.commands.cores import fan_out_for
 from iamstate.commands.options import CommandResult, OutputOptions, command_time
 from iamstate.config import load_config
 from iamstate.errors import ConfigError, Diagnostic, ExitCode
@@ -34,7 +35,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
         }
         return CommandResult(ExitCode.ERROR, render_json(invalid), invalid)
     config = loaded.config
-    findings = run_rules(RuleInput(config, loaded=loaded.findings), live=False)
+    findings = run_rules(RuleInput(config, loaded=loaded.findings), live=False, fan_out=fan_out_for(config))
     blocking = [f for f in findings if f.blocking]
     doc: dict[str, Json] = {
         "format_version": "1",

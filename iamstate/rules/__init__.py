@@ -126,15 +126,17 @@ def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[
     return base.apply_waivers(findings, exceptions, _catalogue().RULES)
 
 
-def run_rules(data: RuleInput, *, live: bool, allow_mass_delete: bool = False) -> list[Finding]:
+def run_rules(
+    data: RuleInput, *, live: bool, allow_mass_delete: bool = False, fan_out: base.FanOut | None = None
+) -> list[Finding]:
     """The loader's findings (``data.loaded``) and every rule's that can run, waivers applied (pure).
 
     ``live=False`` (validate) runs the offline rules only; ``live=True`` (plan, apply)
     runs them all. ``allow_mass_delete`` is ``--allow-mass-delete``: mass-delete
-    findings still show, marked waived by the flag.
+    findings still show, marked waived by the flag. ``fan_out``: see :func:`base.run`.
     """
     flags = [MASS_DELETE_FLAG] if allow_mass_delete else []
-    return base.run(_catalogue().RULES.values(), data, live=live, flags=flags)
+    return base.run(_catalogue().RULES.values(), data, live=live, flags=flags, fan_out=fan_out)
 
 
 def caller_findings(caller_arn: str) -> list[Finding]:

@@ -732,16 +732,43 @@ def apply_waivers(
     return out
 
 
+FoundBy = dict[str, list[Finding]]
+"""Each rule's findings, by rule id."""
+
+FanOut = Callable[[Callable[[], FoundBy], Callable[[], FoundBy]], tuple[FoundBy, FoundBy]]
+"""Runs its first argument elsewhere (on another core) while running its second here, and
+returns both answers; the shell provides one (:mod:`iamstate.commands.cores`)."""
+
+
 def run(
-    rules: Iterable[ConfigRule], data: RuleInput, *, live: bool, flags: Iterable[str] = ()
+    rules: Iterable[ConfigRule],
+    data: RuleInput,
+    *,
+    live: bool,
+    flags: Iterable[str] = (),
+    fan_out: FanOut | None = None,
 ) -> list[Finding]:
-    """The loader's findings and those of every rule that can run, waivers applied once (pure)."""
+    """The loader's findings and those of every rule that can run, waivers applied once (pure).
+
+    With ``fan_out``, the rules on principals (the whole-account analysis is most of their
+    work) run on one side and the others on the other; the findings are the same, in the
+    same order."""
     walk = Walk(data)
     catalogue = {rule.id: rule for rule in rules}
+    runnable = [rule for rule in catalogue.values() if live or not rule.needs_live]
+
+    def of(group: Sequence[ConfigRule]) -> Callable[[], FoundBy]:
+        return lambda: {rule.id: list(rule.findings(walk)) for rule in group}
+
+    principals = [rule for rule in runnable if isinstance(rule, PrincipalRule)]
+    if fan_out is not None and principals and data.analysis is None:
+        theirs, mine = fan_out(of(principals), of([r for r in runnable if r not in principals]))
+        found = {**theirs, **mine}
+    else:
+        found = of(runnable)()
     findings = list(data.loaded)
-    for rule in catalogue.values():
-        if live or not rule.needs_live:
-            findings.extend(rule.findings(walk))
+    for rule in runnable:
+        findings.extend(found[rule.id])
     exceptions = {str(a): dict(e) for a, e in data.config.exceptions.items()}
     return apply_waivers(findings, exceptions, catalogue, flags)
 

@@ -1,0 +1,80 @@
+"""Work on a second core: half of validate's rules in a forked child (Linux, large configs).
+
+The rules are pure, so a child forked after the configuration is built computes the same
+findings the process would; they come back pickled through a pipe. The child is used only
+where forking is safe and pays: Linux, more than one core available, no other thread
+running, and a configuration of at least :data:`MIN_ENTITIES` entities. If the child fails
+for any reason, its half runs in this process, so errors surface exactly as without it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from iamstate.model import DesiredConfig
+from iamstate.rules.base import FanOut
+
+MIN_ENTITIES = 1_000
+"""Below this many declared entities the rules take a fraction of a second: one core."""
+
+_end_child = os._exit
+"""Taken at import: the child always ends here, whatever later replaces ``os._exit``."""
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def fan_out_for(config: DesiredConfig) -> FanOut | None:
+    """:func:`on_second_core` where it is safe and worth it for ``config``, else None."""
+    if len(config.state.resources) < MIN_ENTITIES or not available():
+        return None
+    return on_second_core
+
+
+def available() -> bool:
+    """True on Linux with more than one core to run on and no thread besides this one."""
+    if sys.platform != "linux" or not hasattr(os, "fork") or threading.active_count() != 1:
+        return False
+    return len(os.sched_getaffinity(0)) > 1
+
+
+def on_second_core(elsewhere: Callable[[], T], here: Callable[[], U]) -> tuple[T, U]:
+    """``elsewhere()`` in a forked child while ``here()`` runs in this process; both answers.
+
+    When the child does not bring its answer back (it failed, or was killed), ``elsewhere()``
+    runs here after ``here()``. If ``here()`` raises, the child is stopped first."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            os.close(read)
+            payload = pickle.dumps(elsewhere(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        except BaseException:  # the parent runs it again and reports what went wrong
+            pass
+        finally:
+            _end_child(status)  # no exit handlers, no flushing of the parent's buffers
+    os.close(write)
+    try:
+        mine = here()
+        with os.fdopen(read, "rb", closefd=False) as pipe:
+            payload = pipe.read()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not payload:
+        return elsewhere(), mine
+    theirs: T = pickle.loads(payload)  # our own child's
+    return theirs, mine

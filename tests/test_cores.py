@@ -1,0 +1,107 @@
+"""Half of validate's rules on a second core: the same findings, in the same order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from iamstate.commands import cores
+from iamstate.commands import validate as validate_command
+from iamstate.commands.options import OutputOptions
+
+V = "2012-10-17"
+
+
+def test_the_child_answers_and_this_process_answers() -> None:
+    parent = os.getpid()
+    theirs, mine = cores.on_second_core(lambda: ("child", os.getpid() != parent), lambda: "here")
+    assert theirs == ("child", True)
+    assert mine == "here"
+
+
+def test_what_the_child_could_not_do_runs_here() -> None:
+    parent = os.getpid()
+
+    def elsewhere() -> str:
+        if os.getpid() != parent:
+            raise RuntimeError("fails in the child only")
+        return "done here"
+
+    assert cores.on_second_core(elsewhere, lambda: 1) == ("done here", 1)
+
+
+def test_an_error_here_stops_the_child_and_is_raised() -> None:
+    def here() -> None:
+        raise ValueError("here failed")
+
+    with pytest.raises(ValueError, match="here failed"):
+        cores.on_second_core(lambda: sum(range(10**9)), here)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind
+
+
+def large_config(path: Path, roles: int = 1_100) -> Path:
+    """A configuration of more than MIN_ENTITIES entities whose principals the rules report."""
+    admin = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    secrets = {
+        "Version": V,
+        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}],
+    }
+    trust = {
+        "Version": V,
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    config = {
+        "account": {"id": "123456789012"},
+        "policies": [{"name": "iam-admin", "document": admin}, {"name": "secrets", "document": secrets}],
+        "roles": [
+            {"name": f"role-{i:04d}", "trust": trust, "policies": ["iam-admin" if i % 7 == 0 else "secrets"]}
+            for i in range(roles)
+        ],
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def test_validate_on_two_cores_reports_what_one_core_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = large_config(tmp_path / "iamstate.yaml")
+    # A fresh interpreter has one thread: there the rules on principals run in a child.
+    probe = (
+        "import sys; from iamstate.config import load_config; from iamstate.commands import cores; "
+        "print(cores.fan_out_for(load_config(sys.argv[1]).config) is cores.on_second_core)"
+    )
+    uses = subprocess.run(
+        [sys.executable, "-c", probe, str(config)], capture_output=True, text=True, timeout=120, check=True
+    )
+    if len(os.sched_getaffinity(0)) > 1:
+        assert uses.stdout.strip() == "True"
+    done = subprocess.run(
+        [sys.executable, "-m", "iamstate", "validate", str(config), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 3, done.stderr  # privilege escalation is an error
+    two = json.loads(done.stdout)
+    monkeypatch.setattr(validate_command, "fan_out_for", lambda config: None)
+    one = validate_command.validate(str(config), OutputOptions(fmt="json")).document
+    assert one is not None
+    assert two["findings"] == json.loads(json.dumps(one["findings"]))
+    rules = [f["rule"] for f in two["findings"]]
+    admins = len(range(0, 1_100, 7))  # 158 roles hold iam:*, the other 942 read every secret
+    assert rules.count("privilege-escalation") == rules.count("resource-exposure") == admins
+    assert rules.count("credentials-exposure") == admins
+    assert rules.count("data-exfiltration") == 1_100 - admins
+    assert rules.count("passrole-star") == 1  # the rules not on principals ran too
