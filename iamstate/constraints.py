@@ -66,7 +66,7 @@ def tag_text_problem(text: str, *, key: bool) -> str | None:
         return "is empty"
     if len(text) > limit:
         return f"is {len(text)} characters long; IAM allows {limit}"
-    bad = next((c for c in text if not _tag_char(c)), None)
+    bad = None if _TAG_ASCII.fullmatch(text) else next((c for c in text if not _tag_char(c)), None)
     if bad is not None:
         return f"holds {describe_char(bad)}, which IAM refuses in tags (it takes letters, digits, spaces and _.:/=+-@)"
     return None
@@ -74,6 +74,10 @@ def tag_text_problem(text: str, *, key: bool) -> str | None:
 
 def _tag_char(char: str) -> bool:
     return char in _TAG_PUNCTUATION or unicodedata.category(char)[0] in _TAG_CATEGORIES
+
+
+_TAG_ASCII = re.compile("[" + re.escape("".join(c for c in map(chr, range(128)) if _tag_char(c))) + "]*")
+"""Text of only the ASCII characters tags take (nearly every tag): checked at once, not per character."""
 
 
 def safe_tag_value(text: str) -> str:

@@ -10,7 +10,6 @@ for any reason, its half runs in this process, so errors surface exactly as with
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -49,6 +48,8 @@ def on_second_core(elsewhere: Callable[[], T], here: Callable[[], U]) -> tuple[T
 
     When the child does not bring its answer back (it failed, or was killed), ``elsewhere()``
     runs here after ``here()``. If ``here()`` raises, the child is stopped first."""
+    import pickle  # only where a child is used (validate of a small config never pickles)
+
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child

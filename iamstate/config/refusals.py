@@ -91,16 +91,18 @@ def take_refusals(file: YamlFile) -> list[Finding]:
 
 
 def _refused_paths(value: Json, path: YamlPath) -> Iterator[YamlPath]:
+    # The paths refusal_rule refuses, found without making a path for every scalar: a key's
+    # spelling is classified first (cached), and only mappings and lists are walked into.
     if isinstance(value, dict):
         for key, child in value.items():
-            child_path = (*path, key)
-            if refusal_rule(child_path) is not None:
-                yield child_path
-            elif key not in _OPAQUE_KEYS:
-                yield from _refused_paths(child, child_path)
+            if isinstance(key, str) and _key_rule(key) is not None and (*path, key) not in _ALLOWED:
+                yield (*path, key)
+            elif key not in _OPAQUE_KEYS and isinstance(child, (dict, list)):
+                yield from _refused_paths(child, (*path, key))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _refused_paths(child, (*path, index))
+            if isinstance(child, (dict, list)):
+                yield from _refused_paths(child, (*path, index))
 
 
 def _finding(file: YamlFile, path: YamlPath, rule: str) -> Finding:

@@ -252,8 +252,8 @@ def boundary_ref(builder: Builder, d: Declared) -> str | None:
 
 def policy_ref(builder: Builder, d: Declared, steps: tuple[str | int, ...], ref: str) -> str | None:
     """The ARN a policy reference stands for: a declared name, or an ARN as written."""
-    where = d.at(*steps)
     if ref.startswith("arn:"):
+        where = d.at(*steps)
         what = d.what(*steps)
         builder.check_variables([(ref, where, what)])
         arn = str(builder.substitute(ref))
@@ -272,7 +272,7 @@ def policy_ref(builder: Builder, d: Declared, steps: tuple[str | int, ...], ref:
         kind = "permissions boundary" if steps[0] == "permissions_boundary" else "policy"
         builder.error(
             f"{d.what(*steps)} refers to {kind} '{ref}', which is not declared",
-            where,
+            d.at(*steps),
             builder.did_you_mean(ref, policies) or "declare it under policies:, or give the policy's ARN",
         )
         return None
