@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1k,5k,10k", help="comma-separated: 1k, 5k, 10k")
+    parser.add_argument(
+        "--sizes", default="1k,5k,10k", help="comma-separated: 1k, 5k, 10k; none: the start-up figures only"
+    )
     parser.add_argument(
         "--repeats", type=int, default=3, help="runs of each measurement (min and median shown)"
     )
@@ -391,9 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=8, help="threads that build the accounts")
     args = parser.parse_args(argv)
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    if not sizes or any(s not in SIZES for s in sizes) or args.repeats < 1:
-        parser.error("--sizes takes 1k, 5k and 10k; --repeats at least 1")
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip() and s.strip() != "none"]
+    if (not sizes and args.sizes.strip() != "none") or any(s not in SIZES for s in sizes) or args.repeats < 1:
+        parser.error("--sizes takes 1k, 5k and 10k, or none; --repeats at least 1")
 
     import structlog
 
@@ -403,22 +405,27 @@ def main(argv: list[str] | None = None) -> int:
     check_floor_matches_reader()
     python = sys.executable
     small: dict[str, Series] = {}
+    # Each checkout validates its own examples/ (the baseline's may not know today's keys).
     quick = [
-        ("iamstate validate examples/", ["validate", str(REPO / "examples")]),
+        ("iamstate validate examples/", ["validate", "examples"]),
         ("iamstate --help", ["--help"]),
     ]
     for label, cli in quick:
         for code, suffix in [(REPO, ""), (args.baseline, ", baseline")]:
             if code is None:
                 continue
+            # Run from the checkout itself: `python -m` puts the working directory first on
+            # the path, so the checkout imported is the one in the working directory.
             small[label + suffix] = repeat(
                 label,
                 max(args.repeats, 5),
                 [python, "-m", "iamstate", *cli],
                 env=iamstate_env(code),
-                cwd=REPO,
+                cwd=code,
             )
     report_small(small, args)
+    if not sizes:
+        return 0
     say()
     say(f"Results ({args.repeats} repetitions each; seconds, min and median; RSS is the peak of one process)")
     with tempfile.TemporaryDirectory(prefix="iamstate-scale-") as tmp, LocalIam() as local:
