@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import gc
 import inspect
 import os
 import re
@@ -830,9 +829,7 @@ def exit_now(code: int) -> NoReturn:
 
 
 def tune_collector() -> None:
-    """Collect cycles rarely: a command is one short process that builds large, acyclic
-    structures (the configuration, the pages read, the model), and the cyclic collector
-    would walk them again and again while they grow. Reference counting still frees
-    them; a young generation of 50,000 objects keeps what cycles there are bounded."""
-    gc.freeze()  # what importing made lives as long as the process
-    gc.set_threshold(50_000, 20, 100)
+    """The collector as a command's process uses it (:mod:`iamstate.commands.collector`)."""
+    from iamstate.commands import collector
+
+    collector.tune()

@@ -105,3 +105,21 @@ def test_validate_on_two_cores_reports_what_one_core_reports(
     assert rules.count("credentials-exposure") == admins
     assert rules.count("data-exfiltration") == 1_100 - admins
     assert rules.count("passrole-star") == 1  # the rules not on principals ran too
+
+
+def test_a_command_process_keeps_its_configuration_out_of_the_collectors_walks(tmp_path: Path) -> None:
+    # In a fresh interpreter: tune() changes the collector for the whole process.
+    script = (
+        "import gc, sys; from iamstate.commands import collector; from iamstate.config import load_config; "
+        "load_config(sys.argv[1]); collector.settle(); untuned = gc.get_freeze_count(); "
+        "collector.tune(); before = gc.get_freeze_count(); loaded = load_config(sys.argv[1]); "
+        "young = gc.get_count()[0]; collector.settle(); "
+        "print(untuned, before < gc.get_freeze_count(), young > 0, gc.get_count()[0], gc.get_threshold()[0])"
+    )
+    config = large_config(tmp_path / "iamstate.yaml", roles=50)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(config)], capture_output=True, text=True, timeout=120, check=True
+    )
+    untuned, froze, had_young, young_after, threshold = done.stdout.split()
+    assert untuned == "0"  # a library caller's collector is left alone
+    assert (froze, had_young, young_after, threshold) == ("True", "True", "0", "50000")

@@ -282,7 +282,12 @@ _NO_SLASH_VARIABLES = ("bucketname",)
 
 
 def _pattern_tokens(pattern: str) -> tuple[_Token, ...]:
-    text = _VARIABLE.sub("*", pattern)
+    return _text_tokens(_VARIABLE.sub("*", pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_tokens(text: str) -> tuple[_Token, ...]:
+    """The tokens of a pattern whose variables are already written as ``*``."""
     out: list[_Token] = []
     for c in text:
         if c == "*":
@@ -354,7 +359,39 @@ def _intersects(left: tuple[_Token, ...], right: tuple[_Token, ...]) -> bool:
 @functools.cache
 def resource_matches_format(resource: str, arn_format: str) -> bool:
     """True when some ARN of the format (``arn:${Partition}:s3:::${BucketName}``) matches the pattern."""
-    return _intersects(_pattern_tokens(resource), _format_tokens(arn_format))
+    return _tokens_intersect(_as_seen_by(resource, arn_format), _format_tokens(arn_format))
+
+
+_OTHER = "\x00"
+"""Stands for a character that no literal of an ARN format is and no variable excludes."""
+
+
+@functools.cache
+def _format_characters(arn_format: str) -> tuple[frozenset[str], re.Pattern[str]]:
+    """The characters the format's tokens tell apart (its literals and what its variables
+    exclude), and a pattern matching any other character."""
+    known = frozenset(
+        c for kind, value in _format_tokens(arn_format) for c in (value if kind != "c" else (value,))
+    )
+    others = re.compile("[^" + "".join(re.escape(c) for c in sorted(known | {"*", "?"})) + "]")
+    return known, others
+
+
+def _as_seen_by(resource: str, arn_format: str) -> tuple[_Token, ...]:
+    """The pattern's tokens with every character the format cannot tell apart from another
+    written as :data:`_OTHER`: whether the two intersect is the same (a character is only
+    ever compared for equality with a literal, or looked for among excluded ones), and
+    ``bucket-1/*``, ``bucket-2/*`` ... become one question."""
+    known, others = _format_characters(arn_format)
+    text = _VARIABLE.sub("*", resource)
+    if text.isascii():  # lowering the whole text lowers each character as the tokens do
+        return _text_tokens(others.sub(_OTHER, text.lower()))
+    return tuple(t if t[0] != "c" or t[1] in known else ("c", _OTHER) for t in _text_tokens(text))
+
+
+@functools.cache
+def _tokens_intersect(left: tuple[_Token, ...], right: tuple[_Token, ...]) -> bool:
+    return _intersects(left, right)
 
 
 def action_matches_resources(action: str, resources: Sequence[str]) -> bool:

@@ -33,6 +33,7 @@ from iamstate.audit import (
     stale_keys,
     with_deactivations,
 )
+from iamstate.commands import collector
 from iamstate.commands.options import AwsOptions as AwsOptions
 from iamstate.commands.options import CommandResult as CommandResult
 from iamstate.commands.options import OutputOptions as OutputOptions
@@ -178,6 +179,7 @@ def make_plan(
 
     now = now if now is not None else command_time(None)
     loaded = load_config(path, now=now)
+    collector.settle()
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
         loaded = load_config(path, partition=live.partition, now=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iamstate.commands import collector
 from iamstate.commands.cores import fan_out_for
 from iamstate.commands.options import CommandResult, OutputOptions, command_time
 from iamstate.config import load_config
@@ -34,6 +35,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
             "diagnostics": [diagnostic_json(d) for d in error.diagnostics],
         }
         return CommandResult(ExitCode.ERROR, render_json(invalid), invalid)
+    collector.settle()
     config = loaded.config
     findings = run_rules(RuleInput(config, loaded=loaded.findings), live=False, fan_out=fan_out_for(config))
     blocking = [f for f in findings if f.blocking]
