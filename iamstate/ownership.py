@@ -108,7 +108,7 @@ def standing(resource: Resource, scope: Scope, stack: str) -> Standing:
     tagged = tags.get(STACK_TAG)
     path = resource.path
     if mode is Ownership.PATH:
-        if any(path.startswith(prefix) for prefix in RESERVED_PATH_PREFIXES):
+        if path.startswith(RESERVED_PATH_PREFIXES):
             return Standing.RESERVED
         if resource.kind is Kind.ROLE and resource.name.startswith("AWSServiceRoleFor"):
             return Standing.RESERVED
@@ -116,7 +116,7 @@ def standing(resource: Resource, scope: Scope, stack: str) -> Standing:
         return Standing.FOREIGN
     if any(fnmatch.fnmatchcase(resource.name, glob) for glob in scope.ignore):
         return Standing.IGNORED
-    if mode is Ownership.PATH and not any(path.startswith(prefix) for prefix in scope.paths):
+    if mode is Ownership.PATH and not path.startswith(tuple(scope.paths)):
         return Standing.OUT_OF_SCOPE
     if tagged is None and cloudformation_stack(resource) is not None:
         return Standing.CLOUDFORMATION

@@ -45,7 +45,27 @@ def events_only(text: str) -> Any:
 
 scalars = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=8),
-    st.sampled_from(["", "yes", "no", "true", "null", "~", "0x1F", "1e3", ".inf", "2026-12-01", "*:*"]),
+    st.sampled_from(
+        [
+            "",
+            "yes",
+            "no",
+            "true",
+            "null",
+            "~",
+            "0x1F",
+            "1e3",
+            ".inf",
+            "2026-12-01",
+            "*:*",
+            "True",
+            "Off",
+            "+12",
+            ".5",
+            "-",
+            "~x",
+        ]
+    ),
     st.integers(-(10**6), 10**6),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),

@@ -158,6 +158,9 @@ class _Statement:
                 self._wild[prefix.lower()].append(pattern)
             else:
                 self._literal.setdefault(pattern.lower(), pattern)
+        self.literal_only = not (self.uses_not_action or self._wild or self._wild_prefix)
+        """Only literal actions, with Action: it covers an action exactly when it names it."""
+        self.literals = self._literal.keys()
         self._now = now
         self._readings: dict[str, tuple[ConditionReading, ...]] = {}
 
@@ -170,7 +173,10 @@ class _Statement:
         for pattern in self._wild.get(prefix, ()):
             if matches(pattern, action):
                 return pattern
-        return next((p for p in self._wild_prefix if matches(p, action)), None)
+        for pattern in self._wild_prefix:
+            if matches(pattern, action):
+                return pattern
+        return None
 
     def covers(self, action: str) -> bool:
         hit = self._matching(action) is not None
@@ -225,10 +231,12 @@ class _Interest:
             if not s.allow:
                 continue
             if s.every_service:
-                candidates: Iterable[str] = self.actions
+                found.update(a for a in self.actions if s.covers(a))
+            elif s.literal_only:  # covers exactly its literal actions: a set intersection
+                for p in s.prefixes:
+                    found.update(s.literals & self.by_prefix.get(p, frozenset()))
             else:
-                candidates = (a for p in s.prefixes for a in self.by_prefix.get(p, ()))
-            found.update(a for a in candidates if s.covers(a))
+                found.update(a for p in s.prefixes for a in self.by_prefix.get(p, ()) if s.covers(a))
         return frozenset(found)
 
 

@@ -207,6 +207,8 @@ class Builder:
 
     def check_strings(self, value: Json, d: Declared, *steps: str | int, what: str | None = None) -> None:
         """Check the variables of every string in a value declared at ``steps`` of ``d``."""
+        if not _names_variable(value):
+            return
         found = list(_strings(value, d.file, (*d.path, *steps), ""))
         if found:  # most values name no variable: the field's name is made only for those that do
             label = what or d.what(*steps)
@@ -613,6 +615,22 @@ def _all_strings(value: Json) -> Iterator[str]:
     elif isinstance(value, list):
         for child in value:
             yield from _all_strings(child)
+
+
+def _names_variable(value: Json) -> bool:
+    """True when some string of ``value`` (a key or a value) holds ``${``: what :func:`_strings`
+    looks for, without making a place for each part on the way."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if "${" in str(key) or _names_variable(child):
+                return True
+    elif isinstance(value, list):
+        for child in value:
+            if _names_variable(child):
+                return True
+    return False
 
 
 def _strings(
