@@ -618,19 +618,10 @@ def _all_strings(value: Json) -> Iterator[str]:
 
 
 def _names_variable(value: Json) -> bool:
-    """True when some string of ``value`` (a key or a value) holds ``${``: what :func:`_strings`
-    looks for, without making a place for each part on the way."""
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if "${" in str(key) or _names_variable(child):
-                return True
-    elif isinstance(value, list):
-        for child in value:
-            if _names_variable(child):
-                return True
-    return False
+    """False when no string of ``value`` (a key or a value) holds ``${``, which :func:`_strings`
+    looks for: told from the value's ``repr`` without a walk (a string's ``repr`` keeps ``$``
+    and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``)."""
+    return "${" in repr(value)
 
 
 def _strings(
