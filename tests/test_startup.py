@@ -65,7 +65,8 @@ def test_help_loads_no_command_no_aws_and_no_catalogue() -> None:
     modules = report["modules"]
     assert isinstance(modules, list)
     commands = [m for m in modules if m.startswith("iamstate.commands.")]
-    assert commands == ["iamstate.commands.options"]
+    # The options every command shares and the process's collector policy; no command.
+    assert commands == ["iamstate.commands.collector", "iamstate.commands.options"]
     assert not [
         m for m in modules if m.startswith(("iamstate.rules", "iamstate.analysis", "iamstate.config"))
     ]
