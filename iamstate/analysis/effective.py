@@ -342,8 +342,22 @@ class Permissions:
 
     def open_grants(self, action: str, *, catalogued: bool = False, keep: bool = True) -> tuple[Grant, ...]:
         """The grants of ``action`` on every resource without a narrowing condition."""
+        key = action.lower()
+        if key not in self._grants and not self._may_be_open(key, action if catalogued else None):
+            return ()
         grants = self.grants(action, catalogued=catalogued, keep=keep)
         return tuple(g for g in grants if g.unscoped and not g.narrowed)
+
+    def _may_be_open(self, action: str, spelled: str | None) -> bool:
+        """False when no held Allow statement covering ``action`` (lower case) reaches every
+        resource of its type: then no grant of it does either, for denies and the boundary
+        only ever take resources away (cheap: no grant is built)."""
+        spelled = spelled or catalog.lookup(action) or action
+        for document, _ in self.held:
+            for s in document.covering(action):
+                if s.allow and (s.not_resource or any(unscoped_for(r, spelled) for r in s.resources)):
+                    return True
+        return False
 
     def allowed_actions(self) -> list[str]:
         """Every catalogued action some grant reaches, as AWS spells them (expands wildcards: slow)."""

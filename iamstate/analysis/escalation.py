@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -534,13 +533,27 @@ def administrator_grant(perms: Permissions) -> Grant | None:
     return found
 
 
+@functools.cache
+def _methods_by_action() -> dict[str, tuple[int, ...]]:
+    """Each action some method needs (lower case), with the positions in METHODS of those that do."""
+    found: dict[str, list[int]] = {}
+    for index, method in enumerate(METHODS):
+        for action in method.needs:
+            found.setdefault(action, []).append(index)
+    return {action: tuple(indices) for action, indices in found.items()}
+
+
 def direct_paths(perms: Permissions, methods: Iterable[Method] = METHODS) -> list[EscalationPath]:
     """The methods ``perms`` satisfies by itself (reading (a) of the module docstring)."""
     kind = perms.principal.kind
     out = []
     if perms.interest:
         reached = perms.indexed_actions()
-        methods = [m for m in methods if m.needs & reached]
+        if methods is METHODS:  # through the index: most principals reach few of the actions
+            by_action = _methods_by_action()
+            methods = [METHODS[i] for i in sorted({i for a in reached for i in by_action.get(a, ())})]
+        else:
+            methods = [m for m in methods if m.needs & reached]
     for method in methods:
         if kind not in method.principals:
             continue
@@ -636,7 +649,7 @@ class _Graph:
                 continue
             role = state.get(address)
             document = role.trust if isinstance(role, Role) else {}
-            key = (json.dumps(document, sort_keys=True, default=str), _account_of(p.arn))
+            key = (repr(document), _account_of(p.arn))  # documents as written: equal ones share
             shared = indexed.get(key)
             if shared is None:
                 shared = self._index(_RoleNode(address, p.arn, tuple(labelled(document))))

@@ -73,3 +73,17 @@ def test_the_lists_are_cloudsplainings_as_the_catalogue_spells_them() -> None:
         catalog.access_level(a) == "Permissions management"
         for a in actions_of(ExposureClass.RESOURCE_EXPOSURE)
     )
+
+
+def test_not_resource_reaches_every_resource_but_those_it_names() -> None:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"}
+    assert classes(statement) == {ExposureClass.DATA_EXFILTRATION: ("s3:GetObject",)}
+
+
+def test_a_deny_or_scoped_allow_beside_an_open_one_leaves_the_open_one() -> None:
+    found = classes(
+        allow("s3:GetObject", "arn:aws:s3:::reports/*"),
+        allow("s3:GetObject"),
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::private/*"},
+    )
+    assert found == {ExposureClass.DATA_EXFILTRATION: ("s3:GetObject",)}
