@@ -42,7 +42,6 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -207,9 +206,9 @@ class Document:
 
     @functools.cached_property
     def text(self) -> str:
-        """The document as written, as one string (its key order kept): two documents of the
-        same text read the same to every rule that reads only the document."""
-        return json.dumps(self.written if self.written is not None else self.normalized, default=repr)
+        """The document as written, as one string (its ``repr``: key order and value types kept):
+        two documents of the same text read the same to every rule that reads only the document."""
+        return repr(self.written if self.written is not None else self.normalized)
 
     @property
     def noun(self) -> str:
@@ -414,6 +413,8 @@ class _WholeDocumentRule(_DocumentsRule):
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for document in self.documents(walk):
             found = self.answer(walk, document, functools.partial(self.check, document, walk.data))
+            if not found:
+                continue  # nothing to report (most documents): no subject to offer
             yield (
                 functools.partial(walk.subject, document.address, document=document.noun),
                 found,
@@ -443,6 +444,8 @@ class _StatementRule(_DocumentsRule):
                 walk, document, functools.partial(self._each_statement, document, walk.data)
             )
             for label, found in answers:
+                if not found:
+                    continue
                 yield (
                     functools.partial(walk.statement_subject, document.address, self.part, label),
                     found,

@@ -67,6 +67,8 @@ class ExposureRule(PrincipalRule):
 def _exposed(analysis: AccountAnalysis, address: Address, exposure: ExposureClass) -> bool:
     """True when ``address`` falls in ``exposure`` on its own (not as a full administrator, and
     not only through a group that is exposed so too)."""
+    if not any(e.exposure is exposure for e in analysis.exposures(address)):
+        return False  # most principals: its own exposures are among these (a cheap look first)
     perms = analysis.permissions.get(address)
     if perms is None or administrator_grant(perms) is not None:
         return False
