@@ -178,6 +178,8 @@ class Builder:
 
     def is_broken(self, d: Declared) -> bool:
         """True when the schema found a problem in this declaration (or the section holding it)."""
+        if not self.broken:
+            return False  # a valid configuration: nothing to look for
         return any((d.file.name, d.path[:end]) in self.broken for end in range(1, len(d.path) + 1))
 
     @property
@@ -266,8 +268,9 @@ class Builder:
         """Record a resource a declaration stands for, where it was declared, and its waivers;
         report what IAM would refuse in it."""
         self.diagnostics.extend(declaration_problems(d, resource, self.quotas))
-        self.resources[d.address] = resource
-        self.sources[d.address] = where or d.at(spec(d.kind).name_key)
+        address = d.address
+        self.resources[address] = resource
+        self.sources[address] = where or d.at(spec(d.kind).name_key)
         if isinstance(d.data, Mapping):
             self._exceptions(d)
             self._review(d)

@@ -384,7 +384,14 @@ class _EventBuilder:
             raise _Unusual
         for table in ("values", "keys", "scalars"):
             mine: dict[YamlPath, Any] = getattr(self, table)
-            for relative, what in getattr(anchored, table):
+            entries: list[tuple[YamlPath, Any]] = getattr(anchored, table)
+            if not self._recording:
+                # At once (most aliases): what is already placed keeps its place.
+                brought = {path + relative: what for relative, what in entries}
+                if len(brought) == len(entries) and mine.keys().isdisjoint(brought):
+                    mine.update(brought)
+                    continue
+            for relative, what in entries:
                 full = path + relative
                 if full not in mine:
                     mine[full] = what
