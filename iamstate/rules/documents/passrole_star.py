@@ -12,6 +12,7 @@ from __future__ import annotations
 from iamstate.plan import Severity
 from iamstate.rules.base import Document, Found, GrantingPolicyRule, RuleInput
 from iamstate.rules.documents import ACCESS_ANALYZER
+from iamstate.rules.statements import matches_any
 
 PASS_ROLE = "iam:PassRole"
 
@@ -32,6 +33,10 @@ class PassroleStar(GrantingPolicyRule):
     )
 
     def check(self, policy: Document, data: RuleInput) -> Found:
+        if not any(
+            s.allow and (s.has_not_action or matches_any(s.actions, PASS_ROLE)) for s in policy.statements
+        ):
+            return  # no statement allows iam:PassRole at all (most policies): nothing to read closely
         for grant in policy.grants(data).open_grants(PASS_ROLE):
             if grant.through in ("*", "*:*"):
                 continue  # every action on every resource: policy-admin-star's finding
