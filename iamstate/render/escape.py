@@ -69,7 +69,8 @@ def text(value: object) -> str:
     invisible formatting character replaced by a visible escape (``\\n``, ``\\x1b``,
     ``\\u202e``). Idempotent: what it returns it leaves alone."""
     raw = value if isinstance(value, str) else str(value)
-    if raw.isprintable() and not any(c in _BIDI_AND_INVISIBLE for c in raw):
+    # Printable ASCII holds none of _BIDI_AND_INVISIBLE: most text is told safe in one step.
+    if raw.isprintable() and (raw.isascii() or _BIDI_AND_INVISIBLE.isdisjoint(raw)):
         return raw
     return "".join(_visible(c) if _unsafe(c) else c for c in raw)
 
