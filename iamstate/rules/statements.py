@@ -222,14 +222,23 @@ class Statement:
 
 
 @functools.cache
-def _glob(pattern: str) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern.lower())
-    return re.compile("".join(parts), re.DOTALL)
+def _matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a lower-case action fits ``pattern``: by equality or by its prefix when the
+    pattern allows (most do: ``s3:GetObject``, ``iam:*``), else by a regex."""
+    lowered = pattern.lower()
+    if "*" not in lowered and "?" not in lowered:
+        return lowered.__eq__
+    head = lowered[:-1]
+    if lowered.endswith("*") and "*" not in head and "?" not in head:
+        return lambda action: action.startswith(head)
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in lowered)
+    regex = re.compile("".join(parts), re.DOTALL)
+    return lambda action: regex.fullmatch(action) is not None
 
 
 def matches(pattern: str, action: str) -> bool:
     """True when an IAM action pattern (``iam:Pass*``) matches an action; case-insensitive."""
-    return _glob(pattern).fullmatch(action.lower()) is not None
+    return _matcher(pattern)(action.lower())
 
 
 def matches_any(patterns: Sequence[str], action: str) -> bool:
