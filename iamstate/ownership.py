@@ -101,6 +101,19 @@ def standing(resource: Resource, scope: Scope, stack: str) -> Standing:
     ``UNMANAGED`` here means "in scope and untagged": :func:`split_live` decides
     whether it is adopted (declared), pruned (``prune: all``) or left alone.
     """
+    found = scope_standing(resource, scope, stack)
+    if found is not None:
+        return found
+    tagged = getattr(resource, "tags", {}).get(STACK_TAG)
+    if tagged is None and cloudformation_stack(resource) is not None:
+        return Standing.CLOUDFORMATION
+    return Standing.OWNED if tagged == stack else Standing.UNMANAGED
+
+
+def scope_standing(resource: Resource, scope: Scope, stack: str) -> Standing | None:
+    """What :func:`standing` says of an entity by the scope, the reserved names and paths and
+    the stack tag alone (``OWNED`` for kinds owned by being declared), or None when only its
+    tags and name can tell the rest (pure)."""
     mode = spec(resource.kind).ownership
     if mode is Ownership.DECLARED:
         return Standing.OWNED
@@ -118,9 +131,7 @@ def standing(resource: Resource, scope: Scope, stack: str) -> Standing:
         return Standing.IGNORED
     if mode is Ownership.PATH and not path.startswith(tuple(scope.paths)):
         return Standing.OUT_OF_SCOPE
-    if tagged is None and cloudformation_stack(resource) is not None:
-        return Standing.CLOUDFORMATION
-    return Standing.OWNED if tagged == stack else Standing.UNMANAGED
+    return None
 
 
 def owns_path_and_name(scope: Scope, path: str, name: str) -> bool:

@@ -575,7 +575,7 @@ class Builder:
         for address, resource in self.resources.items():
             if not spec(address.kind).scoped(resource):
                 continue
-            verdict = ownership.standing(resource, scope, stack)
+            verdict = ownership.scope_standing(resource, scope, stack)  # CloudFormation's names aside
             if verdict not in (
                 ownership.Standing.RESERVED,
                 ownership.Standing.IGNORED,
