@@ -351,7 +351,7 @@ class _EventBuilder:
             elif (
                 event.__class__ is yaml.ScalarEvent and event.anchor is None and len(sub) < MAX_NESTING_DEPTH
             ):
-                out[key] = self._plain_scalar(event, sub)
+                out[key] = self._unanchored_scalar(event, sub)
             else:
                 out[key] = self.value(event, sub)
 
@@ -369,7 +369,7 @@ class _EventBuilder:
                 and not self._recording
                 and len(sub) < MAX_NESTING_DEPTH
             ):
-                items.append(self._plain_scalar(item, sub))
+                items.append(self._unanchored_scalar(item, sub))
             else:
                 items.append(self.value(item, sub))
 
@@ -399,7 +399,7 @@ class _EventBuilder:
                     self._record(table, full, what)
         return _copy(anchored.data)
 
-    def _plain_scalar(self, event: Any, path: YamlPath) -> Json:
+    def _unanchored_scalar(self, event: Any, path: YamlPath) -> Json:
         """:meth:`value` of a scalar with no anchor, read while no anchored value is being
         recorded, at a depth within bounds (most of a file): the same, in fewer steps."""
         self._count += 1
