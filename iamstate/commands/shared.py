@@ -183,6 +183,7 @@ def make_plan(
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
         loaded = load_config(path, partition=live.partition, now=now)
+        collector.settle()
     config = loaded.config
     problems = reference_problems(
         config, live, missing_policies(clients.iam, managed_to_look_up(config, live))

@@ -280,7 +280,6 @@ class _EventBuilder:
         self._count = 0
         self._aliased = 0
         self._constructed: dict[tuple[str, str], Json] = {}
-        self._tags: dict[tuple[str, Any], str] = {}
         self._anchors: dict[str, _Anchored] = {}
         self._recording: list[tuple[int, _Anchored]] = []
         """The anchored values being read, with the length of the path each starts at."""
@@ -343,7 +342,7 @@ class _EventBuilder:
                 raise _Unusual
             sub = (*path, key)
             start: Any = key_event.start_mark
-            keys[sub] = (start.line << _COLUMN_BITS) | start.column
+            keys[sub] = place(start)
             event = get()
             if self._recording:
                 self._record("keys", sub, keys[sub])
@@ -405,8 +404,7 @@ class _EventBuilder:
         self._count += 1
         if self._count > MAX_YAML_NODES:
             raise _Unusual
-        start = event.start_mark
-        self.values[path] = (start.line << _COLUMN_BITS) | start.column
+        self.values[path] = place(event.start_mark)
         if event.tag is None and event.style != '"':
             text: str = event.value
             if event.style or (_ONLY_BY_FIRST and text and text[0] not in _RESOLVED_FIRST):
@@ -419,9 +417,7 @@ class _EventBuilder:
         if event.tag is not None and event.tag != "!":
             raise _Unusual
         text: str = event.value
-        tag = self._tags.get((text, event.implicit))
-        if tag is None:
-            tag = self._tags[text, event.implicit] = self.loader.resolve(ScalarNode, text, event.implicit)
+        tag = self.loader.resolve(ScalarNode, text, event.implicit)
         if tag in (_STR_TAG, _TIMESTAMP_TAG):
             if event.style == '"' and _SURROGATE.search(text):
                 raise _Unusual
