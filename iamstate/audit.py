@@ -48,10 +48,6 @@ from iamstate.temporary import Grant
 FORMAT_VERSION = "1"
 ROOT_ROW = "<root_account>"
 """The user name AWS gives the root user's row in the credential report."""
-ROOT_ADDRESS = "account.root"
-"""The address of findings about the root user."""
-ACCOUNT_ADDRESS = "account"
-"""The address of findings about the account as a whole."""
 DEACTIVATE = "deactivate"
 DEACTIVATION_REASON = "stale access keys are deactivated (credentials.stale_access_keys: deactivate)"
 

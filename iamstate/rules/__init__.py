@@ -10,7 +10,8 @@ base class in :mod:`iamstate.rules.base` is its target. Every module of those
 packages is imported once, the first time the catalogue is used, and every rule
 class defined in one is registered: adding a file is enough. :data:`RULES` holds
 the rules of ``validate``, ``plan`` and ``apply``, :data:`LIVE_RULES` those of
-drift's live audit, both in catalogue order.
+drift's live audit (the ``live`` family, imported only when they are needed), both
+in catalogue order.
 
 The catalogue is built on first use rather than on import because rules read
 policies through :mod:`iamstate.analysis`, which in turn reads statements with
@@ -23,11 +24,10 @@ import functools
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from iamstate.audit import AuditInput, LiveFinding
 from iamstate.model import DesiredConfig, LiveAccount, State
 from iamstate.plan import Finding
 from iamstate.rules import base
@@ -59,12 +59,23 @@ __all__ = [
 ]
 
 
-def discover() -> list[Rule]:
+LIVE_FAMILY = "live"
+"""The family of drift's live rules, and the only family with live rules: ``validate``,
+``plan`` and ``apply`` never import it (nor :mod:`iamstate.audit`, which only it reads)."""
+
+
+def discover(*, live: bool | None = None) -> list[Rule]:
     """One instance of every rule class defined in the modules of the family packages,
-    in catalogue order; ValueError on a duplicate id or order."""
+    in catalogue order; ValueError on a duplicate id or order.
+
+    ``live``: the live family's rules only (True), every other family's (False), or all
+    (None). ValueError too when a family holds a rule of the other side."""
     found: list[Rule] = []
     for family in pkgutil.iter_modules(__path__, f"{__name__}."):
         if not family.ispkg:
+            continue
+        is_live = family.name == f"{__name__}.{LIVE_FAMILY}"
+        if live is not None and is_live != live:
             continue
         package = importlib.import_module(family.name)
         for info in pkgutil.walk_packages(package.__path__, f"{family.name}."):
@@ -76,13 +87,34 @@ def discover() -> list[Rule]:
                     and value.__module__ == module.__name__
                     and not inspect.isabstract(value)
                 ):
+                    if issubclass(value, LiveRule) != is_live:
+                        what = (
+                            "a live rule: it belongs in" if not is_live else "not a live rule: move it out of"
+                        )
+                        raise ValueError(f"{value.__name__} ({info.name}) is {what} the {LIVE_FAMILY} family")
                     found.append(value())
+    _check_unique(found)
+    return sorted(found, key=lambda rule: rule.order)
+
+
+def _check_unique(rules: Sequence[Rule]) -> None:
     for key in ("id", "order"):
-        values = [getattr(rule, key) for rule in found]
+        values = [getattr(rule, key) for rule in rules]
         repeated = sorted({str(v) for v in values if values.count(v) > 1})
         if repeated:
             raise ValueError(f"more than one rule with {key} {', '.join(repeated)}")
-    return sorted(found, key=lambda rule: rule.order)
+
+
+@functools.cache
+def _config_rules() -> dict[str, ConfigRule]:
+    """The rules of validate, plan and apply, by id (the live family is not imported)."""
+    return {r.id: r for r in discover(live=False) if isinstance(r, ConfigRule)}
+
+
+@functools.cache
+def _live_rules() -> dict[str, LiveRule]:
+    """Drift's live rules, by id."""
+    return {r.id: r for r in discover(live=True) if isinstance(r, LiveRule)}
 
 
 @dataclass(frozen=True)
@@ -94,9 +126,9 @@ class _Catalogue:
 
 @functools.cache
 def _catalogue() -> _Catalogue:
-    found = discover()
-    rules = {r.id: r for r in found if isinstance(r, ConfigRule)}
-    live = {r.id: r for r in found if isinstance(r, LiveRule)}
+    """Both sides, with ids and orders unique across them (the same instances as each side's)."""
+    rules, live = _config_rules(), _live_rules()
+    _check_unique([*rules.values(), *live.values()])
     checks: dict[str, Callable[..., Found]] = {
         r.id: r.check
         for r in live.values()
@@ -106,6 +138,8 @@ def _catalogue() -> _Catalogue:
 
 
 if TYPE_CHECKING:
+    from iamstate.audit import AuditInput, LiveFinding
+
     RULES: dict[str, ConfigRule]
     """The rules of ``validate``, ``plan`` and ``apply``, by id, in catalogue order."""
     LIVE_RULES: dict[str, LiveRule]
@@ -123,7 +157,7 @@ def __getattr__(name: str) -> object:
 
 def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[str, str]]) -> list[Finding]:
     """Mark findings waived where the entity's ``exceptions`` name a waivable rule (pure)."""
-    return base.apply_waivers(findings, exceptions, _catalogue().RULES)
+    return base.apply_waivers(findings, exceptions, _config_rules())
 
 
 def run_rules(
@@ -136,17 +170,17 @@ def run_rules(
     findings still show, marked waived by the flag. ``fan_out``: see :func:`base.run`.
     """
     flags = [MASS_DELETE_FLAG] if allow_mass_delete else []
-    return base.run(_catalogue().RULES.values(), data, live=live, flags=flags, fan_out=fan_out)
+    return base.run(_config_rules().values(), data, live=live, flags=flags, fan_out=fan_out)
 
 
 def caller_findings(caller_arn: str) -> list[Finding]:
     """What the rules about the caller alone say of ``caller_arn`` (pure): the check made
     right after GetCallerIdentity, before anything else is read."""
     probe = RuleInput(DesiredConfig(State()), LiveAccount(State(), "", caller_arn=caller_arn))
-    rules = _catalogue().RULES.values()
+    rules = _config_rules().values()
     return base.run([r for r in rules if isinstance(r, CallerRule)], probe, live=True)
 
 
 def live_findings(inp: AuditInput) -> tuple[LiveFinding, ...]:
     """Every live finding of drift's audit, most severe first, then by address and rule (pure)."""
-    return base.run_live(_catalogue().LIVE_RULES.values(), inp)
+    return base.run_live(_live_rules().values(), inp)

@@ -47,15 +47,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from iamstate.audit import (
-    ACCOUNT_ADDRESS,
-    ROOT_ADDRESS,
-    AuditInput,
-    CredentialRow,
-    Level,
-    LiveFinding,
-    user_rows,
-)
 from iamstate.kinds.policy import ManagedPolicy
 from iamstate.kinds.role import Role
 from iamstate.kinds.saml_provider import SAML_PROVIDER, SamlProvider
@@ -78,8 +69,16 @@ if TYPE_CHECKING:
     from iamstate.analysis.account import AccountAnalysis
     from iamstate.analysis.effective import AccountContext, DocumentCache, Permissions
 
+    # Drift's audit: only the live rules' targets read it, and only drift runs them, so
+    # validate and plan never load it (the live family is discovered on its own).
+    from iamstate.audit import AuditInput, CredentialRow, Level, LiveFinding
+
 MASS_DELETE_FLAG = "--allow-mass-delete"
 """The command-line flag that lets a mass delete through."""
+ROOT_ADDRESS = "account.root"
+"""The address of live findings about the root user."""
+ACCOUNT_ADDRESS = "account"
+"""The address of live findings about the account as a whole."""
 
 _T = TypeVar("_T")
 
@@ -632,6 +631,8 @@ class LiveRule(Rule):
 
     def findings(self, inp: AuditInput) -> Iterator[LiveFinding]:
         """The rule's live findings."""
+        from iamstate.audit import LiveFinding
+
         for subject, found in self.subjects(inp):
             for hit in found:
                 hit = hit if isinstance(hit, Hit) else Hit(hit)
@@ -707,6 +708,8 @@ class UserRule(LiveRule):
     def check(self, row: CredentialRow, inp: AuditInput) -> Found: ...
 
     def subjects(self, inp: AuditInput) -> Iterator[tuple[Subject, Found]]:
+        from iamstate.audit import user_rows
+
         for row, managed in user_rows(inp):
             yield Subject(str(Address(Kind.USER, row.user)), managed=managed), self.check(row, inp)
 
