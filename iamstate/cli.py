@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 import inspect
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from iamstate import __version__
@@ -772,6 +774,25 @@ def _verbose(argv: Sequence[str]) -> bool:
     return any(arg == "--verbose" or re.fullmatch(r"-v+", arg) for arg in argv)
 
 
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The app that parses ``args``: when they start with a command's name, the app with that
+    command alone, else the whole app. Its usage, help and errors are the same; the parsers of
+    the other commands are simply not built (that takes a noticeable part of a small
+    ``validate``)."""
+    if not args:
+        return app
+    chosen = [
+        info
+        for info in app.registered_commands
+        if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", ""))) == args[0]
+    ]
+    if len(chosen) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = chosen
+    return one
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit code.
 
@@ -782,7 +803,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=args, prog_name="iamstate", standalone_mode=False)
+        code = app_for(args)(args=args, prog_name="iamstate", standalone_mode=False)
     except _CLICK_EXCEPTION as error:
         # click's usage errors (and bare `iamstate`, which shows the help): their message, and
         # the exit code CommandGroup gave them (1, never 2).

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from iamstate import catalog, catalog_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,3 +112,37 @@ def test_a_profiler_still_gets_its_results(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Configuration valid" in done.stdout
     assert out.stat().st_size > 0
+
+
+def test_a_command_builds_only_its_own_parser_and_reads_the_same(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer.main
+
+    from iamstate import cli
+
+    built: list[str] = []
+    real = typer.main.get_command_from_info
+
+    def counted(*args: object, **kwargs: object) -> object:
+        info = kwargs.get("command_info", args[0] if args else None)
+        assert isinstance(info, typer.models.CommandInfo)
+        built.append(str(info.name or getattr(info.callback, "__name__", "")))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    names = [typer.main.get_command_name(c.name or c.callback.__name__) for c in cli.app.registered_commands]  # type: ignore[union-attr]
+    assert {"validate", "plan", "import", "show"} <= set(names)
+    for name in names:
+        whole = cli.app(args=[name, "--help"], prog_name="iamstate", standalone_mode=False)
+        expected = capsys.readouterr().out
+        monkeypatch.setattr(typer.main, "get_command_from_info", counted)
+        built.clear()
+        assert cli.run([name, "--help"]) == whole == 0
+        assert capsys.readouterr().out == expected
+        assert len(built) == 1, f"iamstate {name} built the parsers of {built}"
+        monkeypatch.setattr(typer.main, "get_command_from_info", real)
+    # Anything else is parsed by the whole command line: the list of commands, a misspelt one.
+    assert cli.run(["--help"]) == 0
+    assert "validate" in capsys.readouterr().out and "import" in names
+    assert cli.run(["valdate"]) == 1
+    assert "No such command 'valdate'" in capsys.readouterr().err
