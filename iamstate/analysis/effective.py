@@ -203,6 +203,7 @@ class CompiledDocument:
     def __init__(self, document: Json, now: datetime.datetime, interest: _Interest) -> None:
         self.statements = tuple(_Statement(s, now) for s in labelled(document))
         self._covering: dict[str, tuple[_Statement, ...]] = {}
+        self._open: dict[str, bool] = {}
         self.interest = interest.actions
         self.indexed: frozenset[str] = interest.reached_by(self.statements)
 
@@ -212,6 +213,18 @@ class CompiledDocument:
         if found is None:
             found = tuple(s for s in self.statements if s.covers(action))
             self._covering[action] = found
+        return found
+
+    def may_be_open(self, action: str, spelled: str) -> bool:
+        """Whether an Allow statement covering ``action`` (lower case; ``spelled`` as the catalogue
+        spells it) reaches every resource of its type (asked once per document and action:
+        thousands of principals hold the same documents)."""
+        found = self._open.get(action)
+        if found is None:
+            found = self._open[action] = any(
+                s.allow and (s.not_resource or any(unscoped_for(r, spelled) for r in s.resources))
+                for s in self.covering(action)
+            )
         return found
 
 
@@ -353,11 +366,7 @@ class Permissions:
         resource of its type: then no grant of it does either, for denies and the boundary
         only ever take resources away (cheap: no grant is built)."""
         spelled = spelled or catalog.lookup(action) or action
-        for document, _ in self.held:
-            for s in document.covering(action):
-                if s.allow and (s.not_resource or any(unscoped_for(r, spelled) for r in s.resources)):
-                    return True
-        return False
+        return any(document.may_be_open(action, spelled) for document, _ in self.held)
 
     def allowed_actions(self) -> list[str]:
         """Every catalogued action some grant reaches, as AWS spells them (expands wildcards: slow)."""

@@ -52,7 +52,7 @@ from iamstate.analysis.conditions import Reading, admits_service, overall, read_
 from iamstate.analysis.effective import Grant, Permissions
 from iamstate.analysis.resources import Principal, Scope, arn_matches, parse_arn, self_target_type
 from iamstate.kinds.role import Role
-from iamstate.model import Address, Kind, State
+from iamstate.model import Address, Json, Kind, State
 from iamstate.rules.statements import Statement, labelled
 
 RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
@@ -524,6 +524,8 @@ def administrator_grant(perms: Permissions) -> Grant | None:
     action an escalation would need."""
     found = None
     for action in _ADMIN_PROBES:
+        if not perms.may_reach(action):
+            return None  # no Allow statement covers it (most principals: a look in the index)
         grants = [
             g for g in perms.grants(action) if g.through in ("*", "*:*") and g.unscoped and not g.narrowed
         ]
@@ -644,18 +646,26 @@ class _Graph:
         self.trusts: dict[Address, _Trust] = {}
         # Thousands of roles share a handful of trust policies: read each distinct one once.
         indexed: dict[tuple[str, str], _Trust] = {}
+        # Equal normalized documents are mostly one object: looked up by identity first.
+        by_identity: dict[tuple[int, str], tuple[Json, _Trust]] = {}
         for address, p in perms.items():
             if address.kind is not Kind.ROLE:
                 continue
             role = state.get(address)
             document = role.trust if isinstance(role, Role) else {}
-            key = (repr(document), _account_of(p.arn))  # documents as written: equal ones share
-            shared = indexed.get(key)
-            if shared is None:
-                shared = self._index(_RoleNode(address, p.arn, tuple(labelled(document))))
-                indexed[key] = shared
+            account = _account_of(p.arn)
+            seen = by_identity.get((id(document), account))
+            if seen is not None and seen[0] is document:
+                shared = seen[1]
+            else:
+                key = (repr(document), account)  # documents as written: equal ones share
+                found = indexed.get(key)
+                if found is None:
+                    found = indexed[key] = self._index(_RoleNode(address, p.arn, tuple(labelled(document))))
+                shared = found
+                by_identity[id(document), account] = (document, shared)
             node = _RoleNode(address, p.arn, shared.role.trust)
-            self.trusts[address] = replace(shared, role=node)
+            self.trusts[address] = _Trust(node, shared.named, shared.open, shared.services)
 
     def _index(self, role: _RoleNode) -> _Trust:
         named: list[tuple[str, Statement]] = []

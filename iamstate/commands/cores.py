@@ -36,6 +36,12 @@ def fan_out_for(config: DesiredConfig) -> FanOut | None:
     return on_second_core
 
 
+def second_core() -> Callable[[Callable[[], T], Callable[[], U]], tuple[T, U]] | None:
+    """:func:`on_second_core` where forking is safe here (for loading: the loader decides
+    which files are large enough), else None."""
+    return on_second_core if available() else None
+
+
 def available() -> bool:
     """True on Linux with more than one core to run on and no thread besides this one."""
     if sys.platform != "linux" or not hasattr(os, "fork") or threading.active_count() != 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from iamstate.commands import collector
-from iamstate.commands.cores import fan_out_for
+from iamstate.commands.cores import fan_out_for, second_core
 from iamstate.commands.options import CommandResult, OutputOptions, command_time
 from iamstate.config import load_config
 from iamstate.errors import ConfigError, Diagnostic, ExitCode
@@ -22,7 +22,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     (``diagnostics``, each with its place), so that a pipeline reads one document either way.
     """
     try:
-        loaded = load_config(path, now=command_time(at))
+        loaded = load_config(path, now=command_time(at), second_core=second_core())
     except ConfigError as error:
         if output.fmt != "json":
             raise

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamstate.config.build import Builder
 from iamstate.config.files import config_root, read_config_file
@@ -28,6 +28,9 @@ from iamstate.config.yamlpos import YamlFile, YamlPath, gc_paused, parse_yaml
 from iamstate.errors import ConfigError, Diagnostic
 from iamstate.model import DesiredConfig, SourceLocation
 from iamstate.plan import Finding
+
+if TYPE_CHECKING:
+    from iamstate.config.yamlhalves import SecondCore
 
 __all__ = ["LoadedConfig", "config_files", "load_config", "schema"]
 
@@ -77,6 +80,7 @@ def load_config(
     partition: str = "aws",
     now: datetime | None = None,
     texts: Mapping[Path, str] | None = None,
+    second_core: SecondCore | None = None,
 ) -> LoadedConfig:
     """Load, validate and merge the configuration at PATH (a YAML file or a directory).
 
@@ -85,17 +89,22 @@ def load_config(
     no longer granted); commands read their clock once and pass it, and only a caller
     that passes none gets the clock read here. ``texts`` replaces the contents of
     some of the files (by their path as :func:`config_files` gives it), so that an edit
-    can be checked before it is written.
+    can be checked before it is written. ``second_core`` (the shell's) lets a large file be
+    parsed in two halves at once (:mod:`iamstate.config.yamlhalves`), for the same result.
     Raises ConfigError with every problem found, sorted by file and line.
     """
     # Loading builds millions of small objects that live until the command ends; the
     # cyclic collector would walk them all again and again while they are made.
     with gc_paused():
-        return _load_config(path, partition, now, texts)
+        return _load_config(path, partition, now, texts, second_core)
 
 
 def _load_config(
-    path: str | os.PathLike[str], partition: str, now: datetime | None, texts: Mapping[Path, str] | None
+    path: str | os.PathLike[str],
+    partition: str,
+    now: datetime | None,
+    texts: Mapping[Path, str] | None,
+    second_core: SecondCore | None,
 ) -> LoadedConfig:
     files = config_files(path)
     if not files:
@@ -110,7 +119,14 @@ def _load_config(
     root = config_root(path)
     overrides = texts or {}
     parsed = [
-        (file, *(parse_yaml(overrides[file], str(file)) if file in overrides else _parse_file(root, file)))
+        (
+            file,
+            *(
+                parse_yaml(overrides[file], str(file), second_core=second_core)
+                if file in overrides
+                else _parse_file(root, file, second_core)
+            ),
+        )
         for file in files
     ]
     parsed, named = _documents_named(parsed)
@@ -154,11 +170,13 @@ def _load_config(
     return LoadedConfig(config, tuple(sorted(findings, key=lambda f: _location_key(f.location))))
 
 
-def _parse_file(root: Path, file: Path) -> tuple[YamlFile | None, list[Diagnostic]]:
+def _parse_file(
+    root: Path, file: Path, second_core: SecondCore | None
+) -> tuple[YamlFile | None, list[Diagnostic]]:
     text = read_config_file(root, file, str(file), max_bytes=MAX_CONFIG_FILE_BYTES)
     if isinstance(text, Diagnostic):
         return None, [text]
-    return parse_yaml(text, str(file))
+    return parse_yaml(text, str(file), second_core=second_core)
 
 
 Parsed = list[tuple[Path, YamlFile | None, list[Diagnostic]]]
@@ -214,6 +232,8 @@ def _named_files(parsed: Parsed) -> Iterator[tuple[YamlFile, YamlPath, str]]:
     for _, file, _ in parsed:
         if file is None or not isinstance(file.data, dict):
             continue
+        if file.key_names is not None and not any(key.endswith("_file") for key in file.key_names):
+            continue  # it names no file (most files): no walk
         for section in list_sections():
             items = file.get(section)
             for index, item in enumerate(items if isinstance(items, list) else []):

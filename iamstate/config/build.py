@@ -157,6 +157,8 @@ class Builder:
         self.diagnostics: list[Diagnostic] = []
         self.require_mfa: set[Address] = set()
         """Roles declared with ``require_mfa: true`` beside a full ``trust:`` (for trust-mfa-missing)."""
+        self._asked: tuple[Json, bool] = (None, False)
+        """The last value asked whether it names a variable, and the answer."""
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
         self.sources: dict[Address, SourceLocation] = {}
@@ -187,8 +189,18 @@ class Builder:
         return {"account_id": self.account_id, "partition": self.partition}
 
     def substitute(self, value: Json) -> Json:
-        """``${account_id}`` and ``${partition}`` replaced in every string of ``value``."""
+        """``${account_id}`` and ``${partition}`` replaced in every string of ``value`` (the value
+        itself when it names no variable: most documents)."""
+        if not self._names_variable(value):
+            return value
         return policy.substitute(value, self.variables)
+
+    def _names_variable(self, value: Json) -> bool:
+        """:func:`_names_variable`, its answer for the last value asked about kept: a document
+        is checked, then substituted."""
+        if self._asked[0] is not value:
+            self._asked = (value, _names_variable(value))
+        return self._asked[1]
 
     def did_you_mean(self, word: str, choices: Iterable[str]) -> str:
         """A "did you mean" hint, or ""."""
@@ -209,7 +221,7 @@ class Builder:
 
     def check_strings(self, value: Json, d: Declared, *steps: str | int, what: str | None = None) -> None:
         """Check the variables of every string in a value declared at ``steps`` of ``d``."""
-        if not _names_variable(value):
+        if not self._names_variable(value):
             return
         found = list(_strings(value, d.file, (*d.path, *steps), ""))
         if found:  # most values name no variable: the field's name is made only for those that do
@@ -623,8 +635,10 @@ def _all_strings(value: Json) -> Iterator[str]:
 def _names_variable(value: Json) -> bool:
     """False when no string of ``value`` (a key or a value) holds ``${``, which :func:`_strings`
     looks for: told from the value's ``repr`` without a walk (a string's ``repr`` keeps ``$``
-    and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``)."""
-    return "${" in repr(value)
+    and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``).
+
+    """
+    return "${" in value if isinstance(value, str) else "${" in repr(value)
 
 
 def _strings(

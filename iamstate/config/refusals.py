@@ -86,7 +86,12 @@ def _key_rule(name: str) -> str | None:
 def take_refusals(file: YamlFile) -> list[Finding]:
     """Find refused keys in ``file``, remove them from its data, and return the findings."""
     findings: list[Finding] = []
-    for path in list(_refused_paths(file.data, ())):
+    if file.key_names is None or any(_key_rule(key) for key in file.key_names):
+        paths = list(_refused_paths(file.data, ()))
+    else:  # no key below the top level is of a refused spelling (most files): no walk
+        top = file.data if isinstance(file.data, dict) else {}
+        paths = [(key,) for key in top if _rule_at((), key) is not None]
+    for path in paths:
         rule = refusal_rule(path)
         assert rule is not None
         findings.append(_finding(file, path, rule))

@@ -260,7 +260,7 @@ def _type_problem(file: YamlFile, path: YamlPath, error: ValidationError) -> Dia
     value: Any = error.instance
     hint = ""
     if "string" in expected_list and isinstance(value, (int, float, bool)):
-        raw = file.scalars.get(path, str(value))
+        raw = file.written(path, str(value))
         key = path[-1] if path and isinstance(path[-1], str) else None
         hint = f'quote it: {key}: "{raw}"' if key else f'quote it: "{raw}"'
     elif "array" in expected_list and isinstance(value, str):

@@ -27,8 +27,8 @@ import gc
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -37,6 +37,9 @@ from iamstate.config.limits import MAX_ALIAS_NODES, MAX_NESTING_DEPTH, MAX_NUMBE
 from iamstate.config.text import describe_character, location
 from iamstate.errors import Diagnostic
 from iamstate.model import Json, SourceLocation
+
+if TYPE_CHECKING:
+    from iamstate.config.yamlhalves import SecondCore
 
 YamlPath = tuple[str | int, ...]
 
@@ -47,6 +50,10 @@ class Mark(Protocol):
     line: int
     column: int
 
+
+SPLIT_CHARS = 512 * 1024
+"""Files this large are parsed in two halves at once when the caller offers a second core
+(:mod:`iamstate.config.yamlhalves`); below it, the second process would save too little."""
 
 REPARSE_CHARS = 256 * 1024
 """Files up to this size that libyaml rejects are parsed again in pure Python for the message."""
@@ -68,17 +75,30 @@ _ONLY_BY_FIRST = None not in _RESOLVERS and not yaml.SafeLoader.yaml_path_resolv
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-_COLUMN_BITS = 32
-_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+COLUMN_BITS = 32
+_COLUMN_MASK = (1 << COLUMN_BITS) - 1
 
 
 def place(mark: Mark) -> int:
     """A mark's line and column (0-based) packed in one number, as :class:`YamlFile` keeps them."""
-    return (mark.line << _COLUMN_BITS) | mark.column
+    return (mark.line << COLUMN_BITS) | mark.column
 
 
 LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 """Whether PyYAML has libyaml's C parser here; without it parsing is pure Python (slower)."""
+
+
+Places = Any
+"""Where each part of a value was written, shaped like the value itself (see :class:`YamlFile`):
+
+- a scalar: its :func:`place`, or ``(place, text)`` for a scalar that is not text (a number,
+  bool or null), with the text as written;
+- a list: ``[place, item, item, ...]``, each item's places in turn;
+- a mapping: ``(place, {key: (key's place, value's places)})``.
+
+One small object per value, and no path built for any of them; ints, strings, tuples,
+lists and dicts only, so that it crosses to another process as cheaply as the data does.
+"""
 
 
 @dataclass
@@ -88,28 +108,72 @@ class YamlFile:
     name: str
     """The file's name as shown in messages (the caller's PATH joined with the relative path)."""
     data: Json
-    values: dict[YamlPath, int] = field(default_factory=dict)
-    """Where each value starts, as :func:`place` packs a mark (turned into a location only
-    when asked for: one small number each, as a large file has hundreds of thousands)."""
-    keys: dict[YamlPath, int] = field(default_factory=dict)
-    scalars: dict[YamlPath, str] = field(default_factory=dict)
-    """The text of each scalar as written, for hints such as "quote it"."""
+    places: Places = None
+    """Where each value and key starts (:data:`Places`), packed as :func:`place` packs a mark:
+    turned into a location only when asked for, as a large file has hundreds of thousands."""
+    key_names: frozenset[str] | None = None
+    """Every mapping key the file writes below its top level (or more), when known: a look
+    for keys of some spelling can skip a walk of the data when none is among them."""
 
     def at(self, path: YamlPath) -> SourceLocation:
         """Where the value at ``path`` was written, or its nearest known ancestor."""
-        for end in range(len(path), -1, -1):
-            found = self.values.get(path[:end])
-            if found is not None:
-                return self._location(found)
-        return SourceLocation(self.name, 1, 1)
+        node = self.places
+        if node is None:
+            return SourceLocation(self.name, 1, 1)
+        found = node if node.__class__ is int else node[0]
+        for step in path:
+            node = _child(node, step)
+            if node is None:
+                break
+            found = node if node.__class__ is int else node[0]
+        return self._location(found)
 
     def _location(self, packed: int) -> SourceLocation:
-        return SourceLocation(self.name, (packed >> _COLUMN_BITS) + 1, (packed & _COLUMN_MASK) + 1)
+        return SourceLocation(self.name, (packed >> COLUMN_BITS) + 1, (packed & _COLUMN_MASK) + 1)
 
     def key_at(self, path: YamlPath) -> SourceLocation:
         """Where the key naming ``path`` was written (the value's place for list items)."""
-        found = self.keys.get(path)
-        return self._location(found) if found is not None else self.at(path)
+        if path and isinstance(path[-1], str):
+            node = self.places
+            for step in path[:-1]:
+                node = _child(node, step)
+            if isinstance(node, tuple) and isinstance(node[1], dict):
+                entry = node[1].get(path[-1])
+                if entry is not None:
+                    return self._location(entry[0])
+        return self.at(path)
+
+    def written(self, path: YamlPath, default: str) -> str:
+        """The text of the scalar at ``path`` as written when it is not text (``0123``, ``yes``,
+        ``~``), for hints such as "quote it"; else ``default``."""
+        node = self.places
+        for step in path:
+            node = _child(node, step)
+        return node[1] if isinstance(node, tuple) and isinstance(node[1], str) else default
+
+    @property
+    def values(self) -> dict[YamlPath, int]:
+        """Where each value starts, by its path (every one of them: for tests and tools)."""
+        return {path: place_of(node) for path, node in _walk(self.places, ())}
+
+    @property
+    def keys(self) -> dict[YamlPath, int]:
+        """Where each mapping key starts, by the path of its value."""
+        return {
+            (*path, key): entry[0]
+            for path, node in _walk(self.places, ())
+            if isinstance(node, tuple) and isinstance(node[1], dict)
+            for key, entry in node[1].items()
+        }
+
+    @property
+    def scalars(self) -> dict[YamlPath, str]:
+        """The text as written of each scalar that is not text, by its path."""
+        return {
+            path: node[1]
+            for path, node in _walk(self.places, ())
+            if isinstance(node, tuple) and isinstance(node[1], str)
+        }
 
     def get(self, path: YamlPath) -> Json:
         """The value at ``path``, or None when any step is missing."""
@@ -124,12 +188,60 @@ class YamlFile:
         return value
 
 
+def place_of(node: Places) -> int:
+    return node if isinstance(node, int) else int(node[0])
+
+
+def _child(node: Places, step: str | int) -> Places:
+    """The places of ``node``'s item or value at ``step``, or None."""
+    kind = node.__class__
+    if kind is list:
+        if step.__class__ is int and 0 <= step < len(node) - 1:
+            return node[step + 1]
+    elif kind is tuple and step.__class__ is str:
+        entries = node[1]
+        if entries.__class__ is dict:
+            entry = entries.get(step)
+            if entry is not None:
+                return entry[1]
+    return None
+
+
+def _walk(node: Places, path: YamlPath) -> Iterator[tuple[YamlPath, Places]]:
+    """Every value's places, with its path, parents first."""
+    if node is None:
+        return
+    yield path, node
+    if isinstance(node, list):
+        for index, item in enumerate(node[1:]):
+            yield from _walk(item, (*path, index))
+    elif isinstance(node, tuple) and isinstance(node[1], dict):
+        for key, (_, value) in node[1].items():
+            yield from _walk(value, (*path, key))
+
+
+def _places(value: Json, path: YamlPath, file: _Converter) -> Places:
+    """The places of ``value`` (at ``path``) from the composer path's tables."""
+    where = file.values.get(path)
+    if isinstance(value, dict):
+        return (
+            where,
+            {k: (file.keys.get((*path, k)), _places(v, (*path, k), file)) for k, v in value.items()},
+        )
+    if isinstance(value, list):
+        return [where, *(_places(v, (*path, i), file) for i, v in enumerate(value))]
+    text = file.scalars.get(path)
+    return where if text is None else (where, text)
+
+
 def parse_yaml(
-    text: str, name: str, *, libyaml: bool | None = None
+    text: str, name: str, *, libyaml: bool | None = None, second_core: SecondCore | None = None
 ) -> tuple[YamlFile | None, list[Diagnostic]]:
     """Parse YAML text into a :class:`YamlFile`; any problem becomes located diagnostics.
 
-    ``libyaml`` chooses the parser (default: libyaml when PyYAML has it).
+    ``libyaml`` chooses the parser (default: libyaml when PyYAML has it). With
+    ``second_core``, a file of :data:`SPLIT_CHARS` or more may be parsed in two halves at
+    once (:mod:`iamstate.config.yamlhalves`), for the same result.
     """
     bad = _NON_PRINTABLE.search(text)
     if bad is not None:
@@ -147,7 +259,13 @@ def parse_yaml(
                 too_many = _too_many_values(text, name)
                 if too_many is not None:
                     return None, [too_many]
-                with contextlib.suppress(_Unusual):
+                if second_core is not None and len(text) >= SPLIT_CHARS:
+                    from iamstate.config.yamlhalves import parse_halves
+
+                    halves = parse_halves(text, name, second_core)
+                    if halves is not None:
+                        return halves, []
+                with contextlib.suppress(Unusual):
                     return _load_events(_CLoader(text), name)
                 return _load(_CLoader(text), name)
             except yaml.YAMLError as exc:
@@ -218,10 +336,10 @@ def _load(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnostic]]:
         loader.dispose()
     if converter.diagnostics:
         return None, converter.diagnostics
-    return YamlFile(name, data, converter.values, converter.keys, converter.scalars), []
+    return YamlFile(name, data, _places(data, (), converter)), []
 
 
-class _Unusual(Exception):
+class Unusual(Exception):
     """The file holds what only the composer's path converts (a merge key, an explicit tag,
     an anchor on a key, a second document, an empty stream) or something it reports (a
     duplicate key or anchor, an undefined or recursive alias, a bound exceeded, a value
@@ -232,204 +350,222 @@ def _load_events(loader: Any, name: str) -> tuple[YamlFile | None, list[Diagnost
     """Build the data straight from libyaml's events, recording the same positions as
     :func:`_load`, for files of mappings, lists, scalars, anchors and aliases (every
     configuration iamstate writes, and nearly every one people write); raises
-    :class:`_Unusual` for the rest. No node tree is built, which for a large file is most
+    :class:`Unusual` for the rest. No node tree is built, which for a large file is most
     of the memory parsing takes. yaml.YAMLError from the parser propagates, as from the
     composer."""
+    return _from_events(loader, name)[0], []
+
+
+def events(text: str, name: str) -> tuple[YamlFile, _EventBuilder]:
+    """:func:`_load_events` of ``text`` with libyaml, and the builder (its anchors and counts)."""
+    return _from_events(_CLoader(text), name)
+
+
+def _from_events(loader: Any, name: str) -> tuple[YamlFile, _EventBuilder]:
     try:
         get = loader.get_event
         if not isinstance(get(), yaml.StreamStartEvent) or not isinstance(get(), yaml.DocumentStartEvent):
-            raise _Unusual
+            raise Unusual
         builder = _EventBuilder(loader)
-        data = builder.value(get(), ())
+        data, places = builder.value(get(), 0)
         if not isinstance(get(), yaml.DocumentEndEvent) or not isinstance(get(), yaml.StreamEndEvent):
-            raise _Unusual
+            raise Unusual
     finally:
         loader.dispose()
-    return YamlFile(name, data, builder.values, builder.keys, builder.scalars), []
+    return YamlFile(name, data, places, frozenset(builder.key_names)), builder
 
 
 class _Anchored:
-    """A value written with an anchor: what an alias of it brings in, relative to where it starts."""
+    """A value written with an anchor: what an alias of it brings in."""
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int, placed: int) -> None:
         self.data: Json = None
-        self.values: list[tuple[YamlPath, int]] = []
-        self.keys: list[tuple[YamlPath, int]] = []
-        self.scalars: list[tuple[YamlPath, str]] = []
+        self.places: Places = None
+        self.start = depth
+        """The depth it starts at."""
+        self.size = placed
+        """The values and keys it stands for, as the composer's path weighs an alias (the
+        count of those placed so far until it is done)."""
+        self.depth = 0
+        """How much deeper than its start its deepest value lies."""
         self.done = False
-
-    @property
-    def size(self) -> int:
-        """The values and keys it stands for, as the composer's path weighs an alias."""
-        return len(self.values) + len(self.keys)
-
-    @property
-    def depth(self) -> int:
-        return max(len(path) for path, _ in self.values)
 
 
 class _EventBuilder:
-    """The values of one document from its events (see :func:`_load_events`)."""
+    """The values of one document from its events (see :func:`_load_events`).
+
+    Each step returns a value and its :data:`Places`; ``depth`` is the length its path
+    would have (no path is built)."""
 
     def __init__(self, loader: Any):
         self.get = loader.get_event
         self.loader = loader
-        self.values: dict[YamlPath, int] = {}
-        self.keys: dict[YamlPath, int] = {}
-        self.scalars: dict[YamlPath, str] = {}
+        self.key_names: set[str] = set()
+        """Every mapping key read below the top level."""
         self._count = 0
+        self._placed = 0
+        """Values and keys placed so far (an anchored value's size is what it adds)."""
         self._aliased = 0
+        self._deepest = 0
+        """The deepest value read since the innermost anchored value being read started."""
         self._constructed: dict[tuple[str, str], Json] = {}
         self._anchors: dict[str, _Anchored] = {}
-        self._recording: list[tuple[int, _Anchored]] = []
-        """The anchored values being read, with the length of the path each starts at."""
+        self._recording: list[_Anchored] = []
+        """The anchored values being read, outermost first."""
 
-    def _record(self, table: str, path: YamlPath, what: Any) -> None:
-        for depth, anchored in self._recording:
-            getattr(anchored, table).append((path[depth:], what))
+    @property
+    def anchors(self) -> dict[str, tuple[Json, Places]]:
+        """The anchors the document defines: each one's value and places."""
+        return {name: (a.data, a.places) for name, a in self._anchors.items()}
 
-    def value(self, event: Any, path: YamlPath) -> Json:
+    @property
+    def count(self) -> int:
+        """The values read, aliases weighed as the composer's path weighs them."""
+        return self._count
+
+    @property
+    def aliased(self) -> int:
+        """The values aliases brought in."""
+        return self._aliased
+
+    def value(self, event: Any, depth: int) -> tuple[Json, Places]:
         kind = event.__class__
         if kind is yaml.AliasEvent:
-            return self._alias(event, path)
-        if len(path) >= MAX_NESTING_DEPTH:
-            raise _Unusual
+            return self._alias(event, depth)
+        if depth >= MAX_NESTING_DEPTH:
+            raise Unusual
         self._count += 1
         if self._count > MAX_YAML_NODES:
-            raise _Unusual
+            raise Unusual
+        self._placed += 1
         anchor = event.anchor
         if anchor is not None:
             if anchor in self._anchors:
-                raise _Unusual  # a duplicate anchor: the composer's path reports it
-            anchored = self._anchors[anchor] = _Anchored()
-            self._recording.append((len(path), anchored))
-        where = place(event.start_mark)
-        self.values[path] = where
-        if self._recording:
-            self._record("values", path, where)
+                raise Unusual  # a duplicate anchor: the composer's path reports it
+            anchored = self._anchors[anchor] = _Anchored(depth, self._placed - 1)
+            self._recording.append(anchored)
+            outer, self._deepest = self._deepest, depth
+        elif self._recording and depth > self._deepest:
+            self._deepest = depth
+        mark = event.start_mark
+        where = (mark.line << COLUMN_BITS) | mark.column
+        out: Json
+        places: Places
         if kind is yaml.ScalarEvent:
-            out = self._scalar(event, path)
+            out, places = self._scalar(event, where)
         elif event.tag is not None and event.tag != "!":
-            raise _Unusual
+            raise Unusual
         elif kind is yaml.MappingStartEvent:
-            out = self._mapping(path)
+            out, entries = self._mapping(depth)
+            places = (where, entries)
         elif kind is yaml.SequenceStartEvent:
-            out = self._sequence(path)
+            out, places = self._sequence(depth, where)
         else:
-            raise _Unusual
+            raise Unusual
         if anchor is not None:
             self._recording.pop()
             anchored.data = out
+            anchored.places = places
+            anchored.size = self._placed - anchored.size
+            anchored.depth = self._deepest - depth
             anchored.done = True
-        return out
+            self._deepest = max(outer, self._deepest)
+        return out, places
 
-    def _mapping(self, path: YamlPath) -> dict[str, Json]:
+    def _mapping(self, depth: int) -> tuple[dict[str, Json], dict[str, tuple[int, Places]]]:
         get = self.get
         out: dict[str, Json] = {}
-        keys = self.keys
+        entries: dict[str, tuple[int, Places]] = {}
+        inner = depth + 1
+        plain = inner < MAX_NESTING_DEPTH
         while True:
             key_event: Any = get()
             if key_event.__class__ is yaml.MappingEndEvent:
-                return out
+                return out, entries
             if (
                 key_event.__class__ is not yaml.ScalarEvent
                 or key_event.anchor is not None
                 or (key_event.tag is not None and key_event.tag != "!")
             ):
-                raise _Unusual
+                raise Unusual
             key: str = key_event.value
+            if depth:
+                self.key_names.add(key)
             if key == "<<" or key in out or (key_event.style == '"' and _SURROGATE.search(key)):
-                raise _Unusual
-            sub = (*path, key)
-            start: Any = key_event.start_mark
-            keys[sub] = place(start)
+                raise Unusual
+            key_mark: Any = key_event.start_mark
+            self._placed += 1
             event = get()
-            if self._recording:
-                self._record("keys", sub, keys[sub])
-                out[key] = self.value(event, sub)
-            elif (
-                event.__class__ is yaml.ScalarEvent and event.anchor is None and len(sub) < MAX_NESTING_DEPTH
-            ):
-                out[key] = self._unanchored_scalar(event, sub)
+            if event.__class__ is yaml.ScalarEvent and event.anchor is None and plain:
+                out[key], places = self._unanchored_scalar(event, inner)
             else:
-                out[key] = self.value(event, sub)
+                out[key], places = self.value(event, inner)
+            entries[key] = ((key_mark.line << COLUMN_BITS) | key_mark.column, places)
 
-    def _sequence(self, path: YamlPath) -> list[Json]:
+    def _sequence(self, depth: int, where: int) -> tuple[list[Json], list[Places]]:
         get = self.get
         items: list[Json] = []
+        places: list[Places] = [where]
+        inner = depth + 1
+        plain = inner < MAX_NESTING_DEPTH
         while True:
             item = get()
             if item.__class__ is yaml.SequenceEndEvent:
-                return items
-            sub = (*path, len(items))
-            if (
-                item.__class__ is yaml.ScalarEvent
-                and item.anchor is None
-                and not self._recording
-                and len(sub) < MAX_NESTING_DEPTH
-            ):
-                items.append(self._unanchored_scalar(item, sub))
+                return items, places
+            if item.__class__ is yaml.ScalarEvent and item.anchor is None and plain:
+                value, place_ = self._unanchored_scalar(item, inner)
             else:
-                items.append(self.value(item, sub))
+                value, place_ = self.value(item, inner)
+            items.append(value)
+            places.append(place_)
 
-    def _alias(self, event: Any, path: YamlPath) -> Json:
+    def _alias(self, event: Any, depth: int) -> tuple[Json, Places]:
         """An alias: the anchored value again, weighed and placed as the composer's path does."""
         anchored = self._anchors.get(event.anchor)
-        if anchored is None or not anchored.done or len(path) + anchored.depth >= MAX_NESTING_DEPTH:
-            raise _Unusual
+        if anchored is None or not anchored.done or depth + anchored.depth >= MAX_NESTING_DEPTH:
+            raise Unusual
         self._aliased += anchored.size
         self._count += anchored.size
+        self._placed += anchored.size
         if self._aliased > MAX_ALIAS_NODES or self._count > MAX_YAML_NODES:
-            raise _Unusual
-        for table in ("values", "keys", "scalars"):
-            mine: dict[YamlPath, Any] = getattr(self, table)
-            entries: list[tuple[YamlPath, Any]] = getattr(anchored, table)
-            if not self._recording:
-                # At once (most aliases): what is already placed keeps its place.
-                brought = {path + relative: what for relative, what in entries}
-                if len(brought) == len(entries) and mine.keys().isdisjoint(brought):
-                    mine.update(brought)
-                    continue
-            for relative, what in entries:
-                full = path + relative
-                if full not in mine:
-                    mine[full] = what
-                if self._recording:
-                    self._record(table, full, what)
-        return _copy(anchored.data)
+            raise Unusual
+        if self._recording and depth + anchored.depth > self._deepest:
+            self._deepest = depth + anchored.depth
+        return _copy(anchored.data), anchored.places
 
-    def _unanchored_scalar(self, event: Any, path: YamlPath) -> Json:
-        """:meth:`value` of a scalar with no anchor, read while no anchored value is being
-        recorded, at a depth within bounds (most of a file): the same, in fewer steps."""
+    def _unanchored_scalar(self, event: Any, depth: int) -> tuple[Json, Places]:
+        """:meth:`value` of a scalar with no anchor at a depth within bounds (most of a
+        file): the same, in fewer steps."""
         self._count += 1
         if self._count > MAX_YAML_NODES:
-            raise _Unusual
-        self.values[path] = place(event.start_mark)
+            raise Unusual
+        self._placed += 1
+        if self._recording and depth > self._deepest:
+            self._deepest = depth
+        mark = event.start_mark
+        where = (mark.line << COLUMN_BITS) | mark.column
         if event.tag is None and event.style != '"':
             text: str = event.value
             if event.style or (_ONLY_BY_FIRST and text and text[0] not in _RESOLVED_FIRST):
                 # Quoted with ' or a block scalar; or plain, starting with a character no
                 # implicit type (number, bool, null, timestamp) starts with: a string as written.
-                return text
-        return self._scalar(event, path)
+                return text, where
+        return self._scalar(event, where)
 
-    def _scalar(self, event: Any, path: YamlPath) -> Json:
+    def _scalar(self, event: Any, where: int) -> tuple[Json, Places]:
         if event.tag is not None and event.tag != "!":
-            raise _Unusual
+            raise Unusual
         text: str = event.value
         tag = self.loader.resolve(ScalarNode, text, event.implicit)
         if tag in (_STR_TAG, _TIMESTAMP_TAG):
             if event.style == '"' and _SURROGATE.search(text):
-                raise _Unusual
-            return text
+                raise Unusual
+            return text, where
         construct = _CONSTRUCTORS.get(tag)
         if construct is None or (tag in _NUMBER_TAGS and len(text) > MAX_NUMBER_CHARS):
-            raise _Unusual
-        self.scalars[path] = text
-        if self._recording:
-            self._record("scalars", path, text)
+            raise Unusual
         try:
-            return self._constructed[tag, text]
+            return self._constructed[tag, text], (where, text)
         except KeyError:
             pass
         try:
@@ -437,11 +573,11 @@ class _EventBuilder:
                 self.loader, ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
             )
         except (ValueError, KeyError, TypeError, OverflowError) as error:
-            raise _Unusual from error
+            raise Unusual from error
         if isinstance(value, float) and not math.isfinite(value):
-            raise _Unusual
+            raise Unusual
         self._constructed[tag, text] = value
-        return value
+        return value, (where, text)
 
 
 def _copy(value: Json) -> Json:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -230,6 +231,7 @@ class Walk:
         self.config = data.config
         self._locations: dict[Address, str] = {}
         """Each entity's location, formatted once per run (every rule's subjects ask for it)."""
+        self._distinct: dict[int, tuple[tuple[Document, ...], list[tuple[Document, list[int]]]]] = {}
         self.answers: dict[tuple[str, str, str], tuple[Any, ...]] = {}
         """What each document rule found in each distinct document text (rule id, kind, text):
         5,000 roles that share one trust policy are checked once."""
@@ -272,6 +274,37 @@ class Walk:
             written = self.config.documents_raw.get(address, normalized)
             out.append(Document(address, "policy" if kind is Kind.POLICY else "trust", written, normalized))
         return tuple(out)
+
+    @functools.cached_property
+    def documents(self) -> tuple[Document, ...]:
+        """Every policy document, then every trust policy."""
+        return (*self.policies, *self.trusts)
+
+    def distinct(self, documents: tuple[Document, ...]) -> list[tuple[Document, list[int]]]:
+        """The first document of each distinct text (kind and text) in ``documents``, with the
+        positions of every one that has it (grouped once per tuple)."""
+        found = self._distinct.get(id(documents))
+        if found is None or found[0] is not documents:
+            groups: dict[tuple[str, str], tuple[Document, list[int]]] = {}
+            for index, document in enumerate(documents):
+                entry = groups.get((document.kind, document.text))
+                if entry is None:
+                    groups[document.kind, document.text] = (document, [index])
+                else:
+                    entry[1].append(index)
+            found = self._distinct[id(documents)] = (documents, list(groups.values()))
+        return found[1]
+
+    @functools.cached_property
+    def principals(self) -> tuple[Principal, ...]:
+        """Every declared user, group and role, in the order principal rules report them."""
+        from iamstate.analysis.account import PRINCIPAL_KINDS
+
+        return tuple(
+            Principal(Address(kind, resource.name), self)
+            for kind in PRINCIPAL_KINDS
+            for resource in self.config.state.of_kind(kind)
+        )
 
     @functools.cached_property
     def policies(self) -> tuple[Document, ...]:
@@ -397,9 +430,31 @@ class _DocumentsRule(ConfigRule):
             found = walk.answers[key] = tuple(check())
         return found
 
+    def found_in(
+        self, walk: Walk, check: Callable[[Document, RuleInput], Iterable[_T]]
+    ) -> Iterator[tuple[Document, tuple[_T, ...]]]:
+        """Each document of the target, in order, with what ``check`` found in it, for those where
+        it found something. A document that does not read its holder is checked once per
+        distinct text, and only the documents sharing a text that found something are visited."""
+        documents = self.documents(walk)
+        if self.reads_holder:
+            for document in documents:
+                found = self.answer(walk, document, functools.partial(check, document, walk.data))
+                if found:
+                    yield document, found
+            return
+        hits: list[tuple[int, tuple[_T, ...]]] = []
+        for first, sharing in walk.distinct(documents):
+            found = self.answer(walk, first, functools.partial(check, first, walk.data))
+            if found:
+                hits.extend((index, found) for index in sharing)
+        hits.sort(key=operator.itemgetter(0))
+        for index, found in hits:
+            yield documents[index], found
+
     @abstractmethod
-    def documents(self, walk: Walk) -> Iterable[Document]:
-        """The documents of the target."""
+    def documents(self, walk: Walk) -> tuple[Document, ...]:
+        """The documents of the target (one of the walk's tuples, which it groups once)."""
 
 
 class _WholeDocumentRule(_DocumentsRule):
@@ -410,14 +465,9 @@ class _WholeDocumentRule(_DocumentsRule):
     def check(self, document: Document, data: RuleInput) -> Found: ...
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
-        for document in self.documents(walk):
-            found = self.answer(walk, document, functools.partial(self.check, document, walk.data))
-            if not found:
-                continue  # nothing to report (most documents): no subject to offer
-            yield (
-                functools.partial(walk.subject, document.address, document=document.noun),
-                found,
-            )
+        for document, found in self.found_in(walk, self.check):
+            if found:  # nothing to report (most documents): no subject to offer
+                yield functools.partial(walk.subject, document.address, document=document.noun), found
 
 
 class _StatementRule(_DocumentsRule):
@@ -438,10 +488,7 @@ class _StatementRule(_DocumentsRule):
             yield statement.label, tuple(self.check(statement, data))
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
-        for document in self.documents(walk):
-            answers = self.answer(
-                walk, document, functools.partial(self._each_statement, document, walk.data)
-            )
+        for document, answers in self.found_in(walk, self._each_statement):
             for label, found in answers:
                 if not found:
                     continue
@@ -454,28 +501,28 @@ class _StatementRule(_DocumentsRule):
 class DocumentRule(_WholeDocumentRule):
     """Target: every policy document and trust policy, as written."""
 
-    def documents(self, walk: Walk) -> Iterable[Document]:
-        return (*walk.policies, *walk.trusts)
+    def documents(self, walk: Walk) -> tuple[Document, ...]:
+        return walk.documents
 
 
 class GrantingPolicyRule(_WholeDocumentRule):
     """Target: each managed policy that grants access, whole."""
 
-    def documents(self, walk: Walk) -> Iterable[Document]:
+    def documents(self, walk: Walk) -> tuple[Document, ...]:
         return walk.granting
 
 
 class GrantingStatementRule(_StatementRule):
     """Target: each statement of a managed policy that grants access."""
 
-    def documents(self, walk: Walk) -> Iterable[Document]:
+    def documents(self, walk: Walk) -> tuple[Document, ...]:
         return walk.granting
 
 
 class TrustPolicyRule(_WholeDocumentRule):
     """Target: each role's trust policy, whole."""
 
-    def documents(self, walk: Walk) -> Iterable[Document]:
+    def documents(self, walk: Walk) -> tuple[Document, ...]:
         return walk.trusts
 
 
@@ -484,7 +531,7 @@ class TrustStatementRule(_StatementRule):
 
     part = "trust"
 
-    def documents(self, walk: Walk) -> Iterable[Document]:
+    def documents(self, walk: Walk) -> tuple[Document, ...]:
         return walk.trusts
 
 
@@ -549,16 +596,11 @@ class PrincipalRule(ConfigRule):
     def check(self, principal: Principal, data: RuleInput) -> Found: ...
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
-        from iamstate.analysis.account import PRINCIPAL_KINDS
-
-        for kind in PRINCIPAL_KINDS:
-            for resource in walk.config.state.of_kind(kind):
-                address = Address(kind, resource.name)
-                # check() is a generator: the analysis is made when the first principal is looked at.
-                yield (
-                    functools.partial(walk.subject, address),
-                    self.check(Principal(address, walk), walk.data),
-                )
+        subject = walk.subject
+        data = walk.data
+        for principal in walk.principals:
+            # check() is a generator: the analysis is made when the first principal is looked at.
+            yield functools.partial(subject, principal.address), self.check(principal, data)
 
 
 class CallerRule(ConfigRule):
