@@ -14,6 +14,8 @@ each (min and median shown):
   the reader's declared read calls (same operations, page sizes and concurrency);
 - ``validate`` alone (CLI subprocess), and with ``--baseline`` the same validate
   run by another checkout of iamstate (e.g. main) for comparison;
+- each pair (plan and the floor; validate and the baseline's) run in turns, so that a
+  machine whose speed drifts skews neither ratio;
 - a phase breakdown of one plan, in this process, calling the functions the
   command calls: parse, schema, build, read, diff, analysis, rules, render
   (normalize is the part of build and read spent normalizing documents).
@@ -132,13 +134,21 @@ def iamstate_env(code: Path, local: Any = None) -> dict[str, str]:
     return env
 
 
-def repeat(label: str, times: int, args: Sequence[str], *, env: dict[str, str], cwd: Path) -> Series:
-    series = Series(label)
+Command = tuple[str, Sequence[str], dict[str, str], Path]
+"""A label, the arguments, the environment and the working directory of one command."""
+
+
+def alternate(commands: Sequence[Command], times: int) -> list[Series]:
+    """Each of ``commands`` run ``times`` times, in turns (one run of each, then the next
+    round), so that the ratios between them are not skewed by a machine whose speed
+    drifts during the run."""
+    series = [Series(label) for label, _, _, _ in commands]
     for _ in range(times):
-        run = run_process(args, env=env, cwd=cwd)
-        if run.returncode not in (0, 3):
-            raise SystemExit(f"{label} failed ({run.returncode}):\n{run.stderr[-2000:]}")
-        series.runs.append(run)
+        for (label, args, env, cwd), out in zip(commands, series, strict=True):
+            run = run_process(args, env=env, cwd=cwd)
+            if run.returncode not in (0, 3):
+                raise SystemExit(f"{label} failed ({run.returncode}):\n{run.stderr[-2000:]}")
+            out.runs.append(run)
     return series
 
 
@@ -284,37 +294,33 @@ def measure_size(name: str, local: Any, workdir: Path, args: argparse.Namespace)
 
     python = sys.executable
     env = iamstate_env(REPO, local)
-    plan = repeat(
-        "plan",
-        args.repeats,
-        [python, "-m", "iamstate", "plan", str(config_dir), "--log-format", "json"],
-        env=env,
-        cwd=workdir,
-    )
-    if not all("No changes." in run.stdout for run in plan.runs):
-        raise SystemExit(f"[{name}] plan found changes:\n{plan.runs[0].stdout[-2000:]}")
     from benchmarks.floor import read_list
 
     reads = workdir / "reads.json"
     reads.write_text(json.dumps(read_list()))
     floor_script = str(Path(__file__).with_name("floor.py"))
-    floor = repeat("floor", args.repeats, [python, floor_script, str(reads)], env=env, cwd=workdir)
-    validate = repeat(
-        "validate",
+    plan, floor = alternate(
+        [
+            (
+                "plan",
+                [python, "-m", "iamstate", "plan", str(config_dir), "--log-format", "json"],
+                env,
+                workdir,
+            ),
+            ("floor", [python, floor_script, str(reads)], env, workdir),
+        ],
         args.repeats,
-        [python, "-m", "iamstate", "validate", str(config_dir)],
-        env=env,
-        cwd=workdir,
     )
-    baseline = None
+    if not all("No changes." in run.stdout for run in plan.runs):
+        raise SystemExit(f"[{name}] plan found changes:\n{plan.runs[0].stdout[-2000:]}")
+    validating: list[Command] = [
+        ("validate", [python, "-m", "iamstate", "validate", str(config_dir)], env, workdir)
+    ]
     if args.baseline is not None:
-        baseline = repeat(
-            "baseline validate",
-            args.repeats,
-            [python, "-m", "iamstate", "validate", str(config_dir)],
-            env=iamstate_env(args.baseline),
-            cwd=workdir,
-        )
+        command = [python, "-m", "iamstate", "validate", str(config_dir)]
+        validating.append(("baseline validate", command, iamstate_env(args.baseline), workdir))
+    validate, *others = alternate(validating, args.repeats)
+    baseline = others[0] if others else None
     say(f"[{name}] phases ...")
     parts = phases(config_dir, local.endpoint)
     return SizeResult(
@@ -411,18 +417,15 @@ def main(argv: list[str] | None = None) -> int:
         ("iamstate --help", ["--help"]),
     ]
     for label, cli in quick:
-        for code, suffix in [(REPO, ""), (args.baseline, ", baseline")]:
-            if code is None:
-                continue
-            # Run from the checkout itself: `python -m` puts the working directory first on
-            # the path, so the checkout imported is the one in the working directory.
-            small[label + suffix] = repeat(
-                label,
-                max(args.repeats, 5),
-                [python, "-m", "iamstate", *cli],
-                env=iamstate_env(code),
-                cwd=code,
-            )
+        # Run from the checkout itself: `python -m` puts the working directory first on
+        # the path, so the checkout imported is the one in the working directory.
+        checkouts = [(code, suffix) for code, suffix in [(REPO, ""), (args.baseline, ", baseline")] if code]
+        commands = [
+            (label + suffix, [python, "-m", "iamstate", *cli], iamstate_env(code), code)
+            for code, suffix in checkouts
+        ]
+        for series in alternate(commands, max(args.repeats, 5)):
+            small[series.label] = series
     report_small(small, args)
     if not sizes:
         return 0

@@ -14,8 +14,11 @@ import yaml
 from iamstate.commands import cores
 from iamstate.commands import validate as validate_command
 from iamstate.commands.options import OutputOptions
+from iamstate.config import build_config, parse_config
+from iamstate.errors import ConfigError
 
 V = "2012-10-17"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_child_answers_and_this_process_answers() -> None:
@@ -77,8 +80,8 @@ def test_validate_on_two_cores_reports_what_one_core_reports(
     config = large_config(tmp_path / "iamstate.yaml")
     # A fresh interpreter has one thread: there the rules on principals run in a child.
     probe = (
-        "import sys; from iamstate.config import load_config; from iamstate.commands import cores; "
-        "print(cores.fan_out_for(load_config(sys.argv[1]).config) is cores.on_second_core)"
+        "import sys; from iamstate.config import parse_config; from iamstate.commands import cores; "
+        "print(cores.fan_out_for(parse_config(sys.argv[1])) is cores.on_second_core)"
     )
     uses = subprocess.run(
         [sys.executable, "-c", probe, str(config)], capture_output=True, text=True, timeout=120, check=True
@@ -95,7 +98,7 @@ def test_validate_on_two_cores_reports_what_one_core_reports(
     )
     assert done.returncode == 3, done.stderr  # privilege escalation is an error
     two = json.loads(done.stdout)
-    monkeypatch.setattr(validate_command, "fan_out_for", lambda config: None)
+    monkeypatch.setattr(validate_command, "fan_out_for", lambda parsed: None)
     one = validate_command.validate(str(config), OutputOptions(fmt="json")).document
     assert one is not None
     assert two["findings"] == json.loads(json.dumps(one["findings"]))
@@ -123,3 +126,44 @@ def test_a_command_process_keeps_its_configuration_out_of_the_collectors_walks(t
     untuned, froze, had_young, young_after, threshold = done.stdout.split()
     assert untuned == "0"  # a library caller's collector is left alone
     assert (froze, had_young, young_after, threshold) == ("True", "True", "0", "50000")
+
+
+def test_an_invalid_large_configuration_reads_the_same_on_two_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = large_config(tmp_path / "iamstate.yaml")
+    text = config.read_text()
+    # What IAM would refuse in a declaration, and an entity outside the scope: checks that
+    # only the process building the configuration with its checks makes.
+    text = text.replace("- name: role-1099\n", "- name: role-1099\n  description: \"bad \\u0001\"\n", 1)
+    text = text.replace("- name: role-0500\n", "- name: role-0500\n  path: /outside/\n", 1)
+    config.write_text("scope:\n  paths: [/]\n  ignore: [role-0500]\n" + text)
+    done = subprocess.run(
+        [sys.executable, "-m", "iamstate", "validate", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert "role 'role-1099' description" in done.stderr
+    assert "role 'role-0500' is declared but this configuration would not own it" in done.stderr
+    monkeypatch.setattr(validate_command, "fan_out_for", lambda parsed: None)
+    with pytest.raises(ConfigError) as one:
+        validate_command.validate(str(config), OutputOptions())
+    assert str(one.value) in done.stderr
+
+
+def test_a_configuration_built_without_its_checks_is_the_same() -> None:
+    corpus = [REPO / "examples", *sorted((REPO / "tests" / "cases").glob("*/config.yaml"))]
+    built = 0
+    for path in corpus:
+        parsed = parse_config(path)
+        try:
+            checked = build_config(parsed)
+        except ConfigError:
+            continue
+        assert build_config(parsed, checks=False) == checked
+        built += 1
+    assert built >= 20

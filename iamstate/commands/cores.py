@@ -1,10 +1,14 @@
-"""Work on a second core: half of validate's rules in a forked child (Linux, large configs).
+"""Work on a second core: validate's parsing and its rules, each half in a forked child (Linux).
 
-The rules are pure, so a child forked after the configuration is built computes the same
-findings the process would; they come back pickled through a pipe. The child is used only
-where forking is safe and pays: Linux, more than one core available, no other thread
-running, and a configuration of at least :data:`MIN_ENTITIES` entities. If the child fails
-for any reason, its half runs in this process, so errors surface exactly as without it.
+The loader and the rules are pure, so a child forked from this process computes what the
+process would; its answer comes back pickled through a pipe. A large YAML file is parsed
+in two halves at once (:mod:`iamstate.config.yamlhalves`); then, for a configuration of at
+least :data:`MIN_ENTITIES` declarations, a child builds the configuration from the parsed
+files and runs the rules on principals while this process builds it too and runs the
+others (each process its own configuration: neither copies the other's pages as it
+reads them). A child is used only where forking is safe: Linux, more than one core
+available, no other thread running. If the child fails for any reason, its half runs
+in this process, so errors surface exactly as without it.
 """
 
 from __future__ import annotations
@@ -16,11 +20,10 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from iamstate.model import DesiredConfig
-from iamstate.rules.base import FanOut
+from iamstate.config import ParsedConfig
 
 MIN_ENTITIES = 1_000
-"""Below this many declared entities the rules take a fraction of a second: one core."""
+"""Below this many declarations the rules take a fraction of a second: one core."""
 
 _end_child = os._exit
 """Taken at import: the child always ends here, whatever later replaces ``os._exit``."""
@@ -29,9 +32,9 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-def fan_out_for(config: DesiredConfig) -> FanOut | None:
-    """:func:`on_second_core` where it is safe and worth it for ``config``, else None."""
-    if len(config.state.resources) < MIN_ENTITIES or not available():
+def fan_out_for(parsed: ParsedConfig) -> Callable[[Callable[[], T], Callable[[], U]], tuple[T, U]] | None:
+    """:func:`on_second_core` where it is safe and worth it for the rules of ``parsed``, else None."""
+    if parsed.declarations < MIN_ENTITIES or not available():
         return None
     return on_second_core
 

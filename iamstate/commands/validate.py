@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from iamstate.commands import collector
 from iamstate.commands.cores import fan_out_for, second_core
 from iamstate.commands.options import CommandResult, OutputOptions, command_time
-from iamstate.config import load_config
+from iamstate.config import ParsedConfig, build_config, parse_config
 from iamstate.errors import ConfigError, Diagnostic, ExitCode
 from iamstate.kinds import in_reading_order
 from iamstate.model import Json
 from iamstate.render.json import render_json
 from iamstate.render.results import validate_text
-from iamstate.rules import RuleInput, run_rules
+from iamstate.rules import RuleInput, run_rules, run_rules_apart
 
 
 def validate(path: str, output: OutputOptions, *, at: str | None = None) -> CommandResult:
@@ -22,7 +24,19 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     (``diagnostics``, each with its place), so that a pipeline reads one document either way.
     """
     try:
-        loaded = load_config(path, now=command_time(at), second_core=second_core())
+        parsed = parse_config(path, now=command_time(at), second_core=second_core())
+        apart = fan_out_for(parsed)
+        if apart is None:
+            data = _rule_input(parsed)
+            findings = run_rules(data, live=False)
+        else:
+            # Each process builds the configuration from the parsed files and runs half the
+            # rules; the other one skips the checks that only report, which this one makes.
+            data, findings = run_rules_apart(
+                functools.partial(_rule_input, parsed),
+                functools.partial(_rule_input, parsed, checks=False),
+                apart,
+            )
     except ConfigError as error:
         if output.fmt != "json":
             raise
@@ -35,9 +49,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
             "diagnostics": [diagnostic_json(d) for d in error.diagnostics],
         }
         return CommandResult(ExitCode.ERROR, render_json(invalid), invalid)
-    collector.settle()
-    config = loaded.config
-    findings = run_rules(RuleInput(config, loaded=loaded.findings), live=False, fan_out=fan_out_for(config))
+    config = data.config
     blocking = [f for f in findings if f.blocking]
     doc: dict[str, Json] = {
         "format_version": "1",
@@ -56,6 +68,13 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     else:
         text = validate_text(doc, color=output.color)
     return CommandResult(ExitCode.REFUSED if blocking else ExitCode.OK, text, doc)
+
+
+def _rule_input(parsed: ParsedConfig, *, checks: bool = True) -> RuleInput:
+    """The rules' input: the configuration built from ``parsed``, kept out of the collector's walks."""
+    loaded = build_config(parsed, checks=checks)
+    collector.settle()
+    return RuleInput(loaded.config, loaded=loaded.findings)
 
 
 def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Json]:

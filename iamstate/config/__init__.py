@@ -32,7 +32,15 @@ from iamstate.plan import Finding
 if TYPE_CHECKING:
     from iamstate.config.yamlhalves import SecondCore
 
-__all__ = ["LoadedConfig", "config_files", "load_config", "schema"]
+__all__ = [
+    "LoadedConfig",
+    "ParsedConfig",
+    "build_config",
+    "config_files",
+    "load_config",
+    "parse_config",
+    "schema",
+]
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -96,16 +104,51 @@ def load_config(
     # Loading builds millions of small objects that live until the command ends; the
     # cyclic collector would walk them all again and again while they are made.
     with gc_paused():
-        return _load_config(path, partition, now, texts, second_core)
+        return build_config(
+            parse_config(path, partition=partition, now=now, texts=texts, second_core=second_core)
+        )
 
 
-def _load_config(
+@dataclass
+class ParsedConfig:
+    """The files of a configuration, read and checked against the schema: what
+    :func:`build_config` builds the configuration from (each time alike)."""
+
+    files: list[YamlFile]
+    """The configuration's files that parsed (documents named by others taken out)."""
+    complete: bool
+    """False when a file could not be read or parsed: references across files are not checked."""
+    broken: set[tuple[str, YamlPath]]
+    diagnostics: list[Diagnostic]
+    named: list[Diagnostic]
+    """Files named as documents that declare configuration (reported where they are named)."""
+    findings: list[Finding]
+    partition: str
+    now: datetime
+    root: Path
+
+    @property
+    def declarations(self) -> int:
+        """How many items the files' lists hold (about as many as the entities they declare)."""
+        return sum(
+            len(value)
+            for file in self.files
+            if isinstance(file.data, dict)
+            for value in file.data.values()
+            if isinstance(value, list)
+        )
+
+
+def parse_config(
     path: str | os.PathLike[str],
-    partition: str,
-    now: datetime | None,
-    texts: Mapping[Path, str] | None,
-    second_core: SecondCore | None,
-) -> LoadedConfig:
+    *,
+    partition: str = "aws",
+    now: datetime | None = None,
+    texts: Mapping[Path, str] | None = None,
+    second_core: SecondCore | None = None,
+) -> ParsedConfig:
+    """The first half of :func:`load_config` (same arguments): the files read, parsed and
+    checked against the schema. Raises ConfigError only when PATH holds no file."""
     files = config_files(path)
     if not files:
         raise ConfigError(
@@ -118,56 +161,78 @@ def _load_config(
         )
     root = config_root(path)
     overrides = texts or {}
-    parsed = [
-        (
-            file,
-            *(
-                parse_yaml(overrides[file], str(file), second_core=second_core)
-                if file in overrides
-                else _parse_file(root, file, second_core)
-            ),
-        )
-        for file in files
-    ]
-    parsed, named = _documents_named(parsed)
-
-    diagnostics: list[Diagnostic] = []
-    findings: list[Finding] = []
-    loaded: list[YamlFile] = []
-    broken: set[tuple[str, YamlPath]] = set()
-    for _, file, problems in parsed:
-        diagnostics.extend(problems)
-        if file is None:
-            continue
-        if file.data is None:
-            file.data = {}
-        if not isinstance(file.data, dict):
-            diagnostics.append(
-                Diagnostic(
-                    f"the top level of {file.name} must be a mapping of sections, "
-                    f"not a {'list' if isinstance(file.data, list) else 'single value'}",
-                    file.at(()),
-                    f"start with one of: {', '.join(section_keys())}",
-                )
+    with gc_paused():
+        parsed = [
+            (
+                file,
+                *(
+                    parse_yaml(overrides[file], str(file), second_core=second_core)
+                    if file in overrides
+                    else _parse_file(root, file, second_core)
+                ),
             )
-            continue
-        findings.extend(take_refusals(file))
-        problems, bad = validate(file)
-        diagnostics.extend(problems)
-        broken |= {(file.name, b) for b in bad}
-        loaded.append(file)
+            for file in files
+        ]
+        parsed, named = _documents_named(parsed)
 
+        diagnostics: list[Diagnostic] = []
+        findings: list[Finding] = []
+        loaded: list[YamlFile] = []
+        broken: set[tuple[str, YamlPath]] = set()
+        for _, file, problems in parsed:
+            diagnostics.extend(problems)
+            if file is None:
+                continue
+            if file.data is None:
+                file.data = {}
+            if not isinstance(file.data, dict):
+                diagnostics.append(
+                    Diagnostic(
+                        f"the top level of {file.name} must be a mapping of sections, "
+                        f"not a {'list' if isinstance(file.data, list) else 'single value'}",
+                        file.at(()),
+                        f"start with one of: {', '.join(section_keys())}",
+                    )
+                )
+                continue
+            findings.extend(take_refusals(file))
+            problems, bad = validate(file)
+            diagnostics.extend(problems)
+            broken |= {(file.name, b) for b in bad}
+            loaded.append(file)
+    return ParsedConfig(
+        loaded,
+        all(file is not None for _, file, _ in parsed),
+        broken,
+        diagnostics,
+        named,
+        findings,
+        partition,
+        now if now is not None else datetime.now(UTC),
+        root,
+    )
+
+
+def build_config(parsed: ParsedConfig, *, checks: bool = True) -> LoadedConfig:
+    """The second half of :func:`load_config`: the configuration built from ``parsed`` (two
+    processes that build it from one parse build the same). Raises ConfigError with every
+    problem found, sorted by file and line. ``checks=False`` skips the checks that only
+    report, for a process whose configuration another one builds with them."""
+    diagnostics = list(parsed.diagnostics)
     config: DesiredConfig | None = None
     # With a file unreadable, names it declares are unknown: checking references
     # across files would only add noise to the syntax error that explains it.
-    if all(file is not None for _, file, _ in parsed):
-        builder = Builder(loaded, broken, partition, now if now is not None else datetime.now(UTC), root=root)
-        config = builder.build()
+    if parsed.complete:
+        with gc_paused():
+            builder = Builder(
+                parsed.files, parsed.broken, parsed.partition, parsed.now, root=parsed.root, checks=checks
+            )
+            config = builder.build()
         diagnostics.extend(builder.diagnostics)
-    diagnostics.extend(named)
+    diagnostics.extend(parsed.named)
     if diagnostics or config is None:
         raise ConfigError(_sorted_unique(diagnostics))
-    return LoadedConfig(config, tuple(sorted(findings, key=lambda f: _location_key(f.location))))
+    return LoadedConfig(config, tuple(sorted(parsed.findings, key=lambda f: _location_key(f.location))))
 
 
 def _parse_file(

@@ -143,9 +143,14 @@ class Builder:
         now: datetime,
         *,
         root: Path,
+        checks: bool = True,
     ):
         self.root = root
         """The config root: files the configuration names must lie inside it."""
+        self.checks = checks
+        """False: skip the checks that only report (what IAM would refuse in a declaration,
+        entities outside the scope); what is built is the same. For a second process
+        whose configuration another one checks."""
         self.files = files
         self.broken = broken
         self.partition = partition
@@ -279,7 +284,8 @@ class Builder:
     def register(self, d: Declared, resource: Resource, *, where: SourceLocation | None = None) -> None:
         """Record a resource a declaration stands for, where it was declared, and its waivers;
         report what IAM would refuse in it."""
-        self.diagnostics.extend(declaration_problems(d, resource, self.quotas))
+        if self.checks:
+            self.diagnostics.extend(declaration_problems(d, resource, self.quotas))
         address = d.address
         self.resources[address] = resource
         self.sources[address] = where or d.at(spec(d.kind).name_key)
@@ -485,7 +491,8 @@ class Builder:
                     continue
                 kind.build(d, self)
                 managed.add(kind.kind)
-        self._check_ownership(scope, stack)
+        if self.checks:
+            self._check_ownership(scope, stack)
 
         mfa = self._section("mfa")
         credentials = self._section("credentials")

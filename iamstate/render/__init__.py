@@ -8,14 +8,30 @@ Pure: no boto3, typer or file I/O. The drift report has its own renderers
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from iamstate.model import Json
 from iamstate.render.json import render_json
-from iamstate.render.markdown import DEFAULT_MAX_CHARS, render_markdown
 from iamstate.render.text import render_text
+
+if TYPE_CHECKING:
+    from iamstate.render.markdown import render_markdown
 
 FORMATS = ("text", "markdown", "json")
 """The values ``--format`` accepts."""
+
+DEFAULT_MAX_CHARS = 60_000
+"""The default comment budget: under GitHub's 65,536-character limit, with room for a marker."""
+
+
+def __getattr__(name: str) -> Any:
+    # The markdown renderer is loaded when first asked for: validate renders no plan.
+    if name == "render_markdown":
+        from iamstate.render.markdown import render_markdown
+
+        return render_markdown
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
@@ -36,6 +52,8 @@ def render(
     Markdown stays within ``max_chars`` characters and names ``full_plan`` (the ``--out``
     file) as where the whole plan is when it had to leave parts out.
     """
+    from iamstate.render.markdown import render_markdown
+
     return render_as(
         doc,
         fmt,

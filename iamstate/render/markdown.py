@@ -25,14 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from iamstate.model import Json
-from iamstate.render import escape
+from iamstate.render import DEFAULT_MAX_CHARS, escape
 from iamstate.render.findings import UNTOUCHED_HINT, UNTOUCHED_TITLE, Split, counts_by_rule, label, split
 from iamstate.render.risk import boundaries_only, risky, widened
 from iamstate.render.temporary import temporary_banner, temporary_section
 from iamstate.render.text import SYMBOLS, change_lines
 
-DEFAULT_MAX_CHARS = 60_000
-"""The default comment budget: under GitHub's 65,536-character limit, with room for a marker."""
 MIN_MAX_CHARS = 1_000
 """The smallest budget that still holds the title, the summary line and the closing note."""
 

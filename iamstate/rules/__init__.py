@@ -56,6 +56,7 @@ __all__ = [
     "caller_findings",
     "live_findings",
     "run_rules",
+    "run_rules_apart",
 ]
 
 
@@ -160,17 +161,23 @@ def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[
     return base.apply_waivers(findings, exceptions, _config_rules())
 
 
-def run_rules(
-    data: RuleInput, *, live: bool, allow_mass_delete: bool = False, fan_out: base.FanOut | None = None
-) -> list[Finding]:
+def run_rules(data: RuleInput, *, live: bool, allow_mass_delete: bool = False) -> list[Finding]:
     """The loader's findings (``data.loaded``) and every rule's that can run, waivers applied (pure).
 
     ``live=False`` (validate) runs the offline rules only; ``live=True`` (plan, apply)
     runs them all. ``allow_mass_delete`` is ``--allow-mass-delete``: mass-delete
-    findings still show, marked waived by the flag. ``fan_out``: see :func:`base.run`.
+    findings still show, marked waived by the flag.
     """
     flags = [MASS_DELETE_FLAG] if allow_mass_delete else []
-    return base.run(_config_rules().values(), data, live=live, flags=flags, fan_out=fan_out)
+    return base.run(_config_rules().values(), data, live=live, flags=flags)
+
+
+def run_rules_apart(
+    here: Callable[[], RuleInput], elsewhere: Callable[[], RuleInput], apart: base.Apart
+) -> tuple[RuleInput, list[Finding]]:
+    """``run_rules(here(), live=False)``, the rules on principals run on ``elsewhere()`` on
+    another core (see :func:`base.run_apart`); with the input made here."""
+    return base.run_apart(lambda: _config_rules().values(), here, elsewhere, apart)
 
 
 def caller_findings(caller_arn: str) -> list[Finding]:

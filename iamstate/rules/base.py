@@ -783,7 +783,10 @@ def apply_waivers(
 FoundBy = dict[str, list[Finding]]
 """Each rule's findings, by rule id."""
 
-FanOut = Callable[[Callable[[], FoundBy], Callable[[], FoundBy]], tuple[FoundBy, FoundBy]]
+Apart = Callable[
+    [Callable[[], FoundBy], Callable[[], tuple[RuleInput, FoundBy]]],
+    tuple[FoundBy, tuple[RuleInput, FoundBy]],
+]
 """Runs its first argument elsewhere (on another core) while running its second here, and
 returns both answers; the shell provides one (:mod:`iamstate.commands.cores`)."""
 
@@ -794,26 +797,52 @@ def run(
     *,
     live: bool,
     flags: Iterable[str] = (),
-    fan_out: FanOut | None = None,
 ) -> list[Finding]:
-    """The loader's findings and those of every rule that can run, waivers applied once (pure).
-
-    With ``fan_out``, the rules on principals (the whole-account analysis is most of their
-    work) run on one side and the others on the other; the findings are the same, in the
-    same order."""
-    walk = Walk(data)
+    """The loader's findings and those of every rule that can run, waivers applied once (pure)."""
     catalogue = {rule.id: rule for rule in rules}
     runnable = [rule for rule in catalogue.values() if live or not rule.needs_live]
+    return _assembled(runnable, data, _found(runnable, Walk(data)), catalogue, flags)
 
-    def of(group: Sequence[ConfigRule]) -> Callable[[], FoundBy]:
-        return lambda: {rule.id: list(rule.findings(walk)) for rule in group}
 
-    principals = [rule for rule in runnable if isinstance(rule, PrincipalRule)]
-    if fan_out is not None and principals and data.analysis is None:
-        theirs, mine = fan_out(of(principals), of([r for r in runnable if r not in principals]))
-        found = {**theirs, **mine}
-    else:
-        found = of(runnable)()
+def run_apart(
+    rules: Callable[[], Iterable[ConfigRule]],
+    here: Callable[[], RuleInput],
+    elsewhere: Callable[[], RuleInput],
+    apart: Apart,
+) -> tuple[RuleInput, list[Finding]]:
+    """:func:`run` of the offline rules ``rules()`` gives, on two inputs of one configuration:
+    the rules on principals (the whole-account analysis is most of their work) on the one
+    ``elsewhere()`` makes, on the other side of ``apart``; the others on the one ``here()``
+    makes. Each side finds the rules itself (discovery imports their modules). The findings
+    are those :func:`run` gives, in the same order, with the input made here."""
+
+    def runnable() -> list[ConfigRule]:
+        return [rule for rule in rules() if not rule.needs_live]
+
+    def theirs() -> FoundBy:
+        return _found([r for r in runnable() if isinstance(r, PrincipalRule)], Walk(elsewhere()))
+
+    def mine() -> tuple[RuleInput, FoundBy]:
+        data = here()
+        return data, _found([r for r in runnable() if not isinstance(r, PrincipalRule)], Walk(data))
+
+    found, (data, own) = apart(theirs, mine)
+    catalogue = {rule.id: rule for rule in rules()}
+    return data, _assembled(runnable(), data, {**found, **own}, catalogue, ())
+
+
+def _found(rules: Iterable[ConfigRule], walk: Walk) -> FoundBy:
+    return {rule.id: list(rule.findings(walk)) for rule in rules}
+
+
+def _assembled(
+    runnable: Sequence[ConfigRule],
+    data: RuleInput,
+    found: FoundBy,
+    catalogue: Mapping[str, ConfigRule],
+    flags: Iterable[str],
+) -> list[Finding]:
+    """The loader's findings, then each rule's in order, waivers applied."""
     findings = list(data.loaded)
     for rule in runnable:
         findings.extend(found[rule.id])
