@@ -135,7 +135,7 @@ def test_an_invalid_large_configuration_reads_the_same_on_two_cores(
     text = config.read_text()
     # What IAM would refuse in a declaration, and an entity outside the scope: checks that
     # only the process building the configuration with its checks makes.
-    text = text.replace("- name: role-1099\n", "- name: role-1099\n  description: \"bad \\u0001\"\n", 1)
+    text = text.replace("- name: role-1099\n", '- name: role-1099\n  description: "bad \\u0001"\n', 1)
     text = text.replace("- name: role-0500\n", "- name: role-0500\n  path: /outside/\n", 1)
     config.write_text("scope:\n  paths: [/]\n  ignore: [role-0500]\n" + text)
     done = subprocess.run(
@@ -167,3 +167,31 @@ def test_a_configuration_built_without_its_checks_is_the_same() -> None:
         assert build_config(parsed, checks=False) == checked
         built += 1
     assert built >= 20
+
+
+def test_loading_inside_building_starts_no_collection_that_walks_the_configuration(tmp_path: Path) -> None:
+    # In a fresh interpreter: tune() changes the collector for the whole process.
+    script = (
+        "import gc, sys; from iamstate.commands import collector; from iamstate.config import load_config; "
+        "collector.tune(); runs = []; "
+        "gc.callbacks.append(lambda phase, info: runs.append(info) if phase == 'start' else None)\n"
+        "if sys.argv[2] == 'building':\n"
+        "    with collector.building():\n"
+        "        loaded = load_config(sys.argv[1])\n"
+        "else:\n"
+        "    loaded = load_config(sys.argv[1])\n"
+        "enabled = gc.isenabled(); made = [[] for _ in range(45_000)]; print(enabled, len(runs))"
+    )
+    config = large_config(tmp_path / "iamstate.yaml", roles=1_000)
+    out = {}
+    for way in ("building", "plain"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(config), way],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        out[way] = done.stdout.split()
+    assert out["building"] == ["True", "0"]
+    assert out["plain"][0] == "True" and int(out["plain"][1]) >= 1  # the collection building() spares

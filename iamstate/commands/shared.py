@@ -178,12 +178,12 @@ def make_plan(
     from iamstate.aws.read import missing_policies
 
     now = now if now is not None else command_time(None)
-    loaded = load_config(path, now=now)
-    collector.settle()
+    with collector.building():
+        loaded = load_config(path, now=now)
     live = read_live(loaded.config, clients)
     if live.partition != "aws":
-        loaded = load_config(path, partition=live.partition, now=now)
-        collector.settle()
+        with collector.building():
+            loaded = load_config(path, partition=live.partition, now=now)
     config = loaded.config
     problems = reference_problems(
         config, live, missing_policies(clients.iam, managed_to_look_up(config, live))

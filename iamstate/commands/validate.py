@@ -24,19 +24,20 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     (``diagnostics``, each with its place), so that a pipeline reads one document either way.
     """
     try:
-        parsed = parse_config(path, now=command_time(at), second_core=second_core())
-        apart = fan_out_for(parsed)
-        if apart is None:
-            data = _rule_input(parsed)
-            findings = run_rules(data, live=False)
-        else:
-            # Each process builds the configuration from the parsed files and runs half the
-            # rules; the other one skips the checks that only report, which this one makes.
-            data, findings = run_rules_apart(
-                functools.partial(_rule_input, parsed),
-                functools.partial(_rule_input, parsed, checks=False),
-                apart,
-            )
+        with collector.building():
+            parsed = parse_config(path, now=command_time(at), second_core=second_core())
+            apart = fan_out_for(parsed)
+            if apart is None:
+                data = _rule_input(parsed)
+                findings = run_rules(data, live=False)
+            else:
+                # Each process builds the configuration from the parsed files and runs half
+                # the rules; the other one skips the checks that only report, which this one makes.
+                data, findings = run_rules_apart(
+                    functools.partial(_rule_input, parsed),
+                    functools.partial(_rule_input, parsed, checks=False),
+                    apart,
+                )
     except ConfigError as error:
         if output.fmt != "json":
             raise
@@ -71,9 +72,8 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
 
 
 def _rule_input(parsed: ParsedConfig, *, checks: bool = True) -> RuleInput:
-    """The rules' input: the configuration built from ``parsed``, kept out of the collector's walks."""
+    """The rules' input: the configuration built from ``parsed``."""
     loaded = build_config(parsed, checks=checks)
-    collector.settle()
     return RuleInput(loaded.config, loaded=loaded.findings)
 
 
