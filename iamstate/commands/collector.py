@@ -3,8 +3,9 @@
 A command is one short process that builds large, acyclic structures (the
 configuration, the pages read, the model) which live until it ends. The console entry
 point calls :func:`tune` once; commands load the configuration inside :func:`building`
-(or call :func:`settle` after loading it). Code that calls the commands in a long-lived process (tests, a library
-user) never calls :func:`tune`, and :func:`settle` then does nothing.
+(or call :func:`settle` after loading it). Code that calls the commands in a long-lived
+process (tests, a library user) never calls :func:`tune`, and :func:`settle` then does
+nothing.
 """
 
 from __future__ import annotations

@@ -642,9 +642,7 @@ def _all_strings(value: Json) -> Iterator[str]:
 def _names_variable(value: Json) -> bool:
     """False when no string of ``value`` (a key or a value) holds ``${``, which :func:`_strings`
     looks for: told from the value's ``repr`` without a walk (a string's ``repr`` keeps ``$``
-    and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``).
-
-    """
+    and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``)."""
     return "${" in value if isinstance(value, str) else "${" in repr(value)
 
 

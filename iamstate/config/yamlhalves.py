@@ -2,18 +2,20 @@
 
 Most of a large configuration is one long list (``roles:``, say) written as iamstate and
 PyYAML write lists, each item starting with ``- `` at the start of a line. Such a file is
-cut at an item of that list near its middle: this process parses the first part, and
-another (the shell's second core) parses the rest, preceded by as many empty lines as the
-first part has, so that every line and column is the file's own, and by the list's key, so
-that it is the same list. The two are then joined: the rest's items are appended to the
-list, and the sections after it added.
+cut at an item of that list past its middle: this process parses the first part, and
+another (the shell's second core) parses the rest. Every line before the cut is left
+empty in the rest, so that every line and column is the file's own, except the top-level
+keys of the sections and the whole items that define an anchor the rest's aliases name:
+those stay as written, so that the rest is the same list and its aliases find their
+anchors. The two are then joined: the rest's own items are appended to the list, and the
+sections after it added.
 
 The halves are taken only when both parse cleanly from libyaml's events
-(:func:`iamstate.config.yamlpos._load_events`) and nothing can differ from parsing the
-whole: no anchor named in both halves (an alias in the rest to an anchor in the first
-fails to parse), no section in both, the bounds held by the sum of both. In every other
-case, or when the second core does not answer, the caller parses the whole file, so that
-its data, places and messages are always those of one parse.
+(:func:`iamstate.config.yamlpos.events`) and nothing can differ from parsing the whole:
+no anchor defined in both halves, the anchors the rest borrowed read as in the first
+half, no section in both, the bounds held by the sum of both. In every other case, or
+when the second core does not answer, the caller parses the whole file, so that its
+data, places and messages are always those of one parse.
 """
 
 from __future__ import annotations

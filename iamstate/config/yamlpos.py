@@ -378,11 +378,9 @@ def _from_events(loader: Any, name: str) -> tuple[YamlFile, _EventBuilder]:
 class _Anchored:
     """A value written with an anchor: what an alias of it brings in."""
 
-    def __init__(self, depth: int, placed: int) -> None:
+    def __init__(self, placed: int) -> None:
         self.data: Json = None
         self.places: Places = None
-        self.start = depth
-        """The depth it starts at."""
         self.size = placed
         """The values and keys it stands for, as the composer's path weighs an alias (the
         count of those placed so far until it is done)."""
@@ -442,7 +440,7 @@ class _EventBuilder:
         if anchor is not None:
             if anchor in self._anchors:
                 raise Unusual  # a duplicate anchor: the composer's path reports it
-            anchored = self._anchors[anchor] = _Anchored(depth, self._placed - 1)
+            anchored = self._anchors[anchor] = _Anchored(self._placed - 1)
             self._recording.append(anchored)
             outer, self._deepest = self._deepest, depth
         elif self._recording and depth > self._deepest:

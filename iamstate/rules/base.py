@@ -46,7 +46,7 @@ import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from iamstate.kinds.policy import ManagedPolicy
 from iamstate.kinds.role import Role
@@ -232,9 +232,8 @@ class Walk:
         self._locations: dict[Address, str] = {}
         """Each entity's location, formatted once per run (every rule's subjects ask for it)."""
         self._distinct: dict[int, tuple[tuple[Document, ...], list[tuple[Document, list[int]]]]] = {}
-        self.answers: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-        """What each document rule found in each distinct document text (rule id, kind, text):
-        5,000 roles that share one trust policy are checked once."""
+        """Each document tuple grouped by text (:meth:`distinct`): 5,000 roles that share one
+        trust policy are checked once by each document rule."""
 
     @functools.cached_property
     def analysis(self) -> AccountAnalysis:
@@ -420,32 +419,22 @@ class _DocumentsRule(ConfigRule):
     document and the run's data. Otherwise a run checks each distinct document text once and
     gives every entity holding that text the same answer."""
 
-    def answer(self, walk: Walk, document: Document, check: Callable[[], Iterable[_T]]) -> tuple[_T, ...]:
-        """What ``check`` finds in ``document``, asked once per distinct text (see ``reads_holder``)."""
-        if self.reads_holder:
-            return tuple(check())
-        key = (self.id, document.kind, document.text)
-        found = walk.answers.get(key)
-        if found is None:
-            found = walk.answers[key] = tuple(check())
-        return found
-
     def found_in(
         self, walk: Walk, check: Callable[[Document, RuleInput], Iterable[_T]]
     ) -> Iterator[tuple[Document, tuple[_T, ...]]]:
         """Each document of the target, in order, with what ``check`` found in it, for those where
-        it found something. A document that does not read its holder is checked once per
-        distinct text, and only the documents sharing a text that found something are visited."""
+        it found something. Unless the rule reads the holder, each distinct text is checked
+        once, and only the documents of a text it found something in are visited."""
         documents = self.documents(walk)
         if self.reads_holder:
             for document in documents:
-                found = self.answer(walk, document, functools.partial(check, document, walk.data))
+                found = tuple(check(document, walk.data))
                 if found:
                     yield document, found
             return
         hits: list[tuple[int, tuple[_T, ...]]] = []
         for first, sharing in walk.distinct(documents):
-            found = self.answer(walk, first, functools.partial(check, first, walk.data))
+            found = tuple(check(first, walk.data))
             if found:
                 hits.extend((index, found) for index in sharing)
         hits.sort(key=operator.itemgetter(0))
@@ -483,9 +472,12 @@ class _StatementRule(_DocumentsRule):
     def _each_statement(
         self, document: Document, data: RuleInput
     ) -> Iterator[tuple[str, tuple[str | Hit, ...]]]:
-        """Each statement's label (from the text: its place and Sid) with what the check found in it."""
+        """The label (from the text: its place and Sid) of each statement the check found
+        something in, with what it found."""
         for statement in document.statements:
-            yield statement.label, tuple(self.check(statement, data))
+            found = tuple(self.check(statement, data))
+            if found:
+                yield statement.label, found
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for document, answers in self.found_in(walk, self._each_statement):
