@@ -62,6 +62,10 @@ _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
 
 
 _MEMO: dict[str, Json] = {}
+_IN_ORDER: dict[str, list[Json]] = {}
+"""Beside each document of ``_MEMO``: its statements normalized, in the order written."""
+_CANONICAL: dict[int, Json] = {}
+"""Each canonical form of ``_MEMO`` by identity: its statements are already in order."""
 _SUBSTITUTED: dict[str, Json] = {}
 _MEMO_ENTRIES = 16_384
 _MISSING = object()
@@ -81,8 +85,43 @@ def normalize(document: Json) -> Json:
     policy. Treat the result as read-only.
     """
     if type(document) not in (dict, list, str):
-        return _normalize(document)
-    return _memoized(_MEMO, repr(document), lambda: _normalize(document))
+        return _normalize(document, [])
+    key = repr(document)
+    found = _MEMO.get(key, _MISSING)
+    return _remembered(key, document) if found is _MISSING else found
+
+
+def statements_in_order(document: Mapping[str, Json]) -> list[Json]:
+    """Each statement of ``document`` in its canonical form, in the order written (pure): the
+    statements :func:`normalize` sorts, computed and kept with the document's canonical form,
+    so that a document already normalized costs a lookup. A single statement counts as a list
+    of one; a document without statements has none."""
+    if _CANONICAL.get(id(document)) is document:
+        canonical: list[Json] = document.get("Statement", [])
+        return canonical
+    if type(document) is not dict:
+        in_order: list[Json] = []
+        _normalize(document, in_order)
+        return in_order
+    key = repr(document)
+    found = _IN_ORDER.get(key)
+    if found is None:
+        _remembered(key, document)
+        found = _IN_ORDER[key]
+    return found
+
+
+def _remembered(key: str, document: Json) -> Json:
+    """Normalize ``document`` and keep the answers under ``key``, its ``repr``."""
+    if len(_MEMO) >= _MEMO_ENTRIES:
+        _MEMO.clear()
+        _IN_ORDER.clear()
+        _CANONICAL.clear()
+    in_order: list[Json] = []
+    found = _MEMO[key] = _normalize(document, in_order)
+    _IN_ORDER[key] = in_order
+    _CANONICAL[id(found)] = found
+    return found
 
 
 def _memoized(memo: dict[str, Json], key: str, compute: Callable[[], Json]) -> Json:
@@ -94,7 +133,8 @@ def _memoized(memo: dict[str, Json], key: str, compute: Callable[[], Json]) -> J
     return found
 
 
-def _normalize(document: Json) -> Json:
+def _normalize(document: Json, in_order: list[Json]) -> Json:
+    """The canonical form of ``document``; its statements' go into ``in_order`` as written."""
     document = _parse(document)
     if not isinstance(document, Mapping):
         return _canonical_json(document)
@@ -103,7 +143,8 @@ def _normalize(document: Json) -> Json:
         key = str(key)
         if key == "Statement":
             statements = value if isinstance(value, list) else [value]
-            out[key] = sorted((_normalize_statement(s) for s in statements), key=_sort_key)
+            in_order.extend(_normalize_statement(s) for s in statements)
+            out[key] = sorted(in_order, key=_sort_key)
         else:
             out[key] = _canonical_json(value)
     return _ordered(out, DOCUMENT_KEYS)

@@ -49,6 +49,49 @@ def test_an_error_here_stops_the_child_and_is_raised() -> None:
         os.waitpid(-1, os.WNOHANG)  # no child left behind
 
 
+def test_what_is_readied_meanwhile_is_made_here_after_this_half_before_the_join() -> None:
+    parent = os.getpid()
+    done: list[tuple[str, int]] = []
+
+    def here() -> str:
+        done.append(("here", os.getpid()))
+        return "mine"
+
+    split = cores.meanwhile(cores.on_second_core, lambda: done.append(("ready", os.getpid())))
+    assert split is not None
+    theirs, mine = split(os.getpid, here)
+    assert theirs != parent and mine == "mine"
+    assert done == [("here", parent), ("ready", parent)]
+    assert cores.meanwhile(None, lambda: done.append(("ready", 0))) is None
+
+
+def test_a_large_file_is_parsed_while_the_rules_are_found_for_both_processes(tmp_path: Path) -> None:
+    # In a fresh interpreter (one thread): the file is parsed in halves, and the rules'
+    # modules are imported during the parse, before the process forks for the rules.
+    config = large_config(tmp_path / "iamstate.yaml", roles=2_000)
+    data = yaml.safe_load(config.read_text())
+    for role in data["roles"]:
+        role["description"] = f"{role['name']} runs the nightly batch of its team " * 4
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert config.stat().st_size > 512 * 1024
+    script = (
+        "import os, sys; from iamstate.commands import validate as v; "
+        "from iamstate.commands.options import OutputOptions; seen = []; ready, fan = v._ready, v.fan_out_for; "
+        "found = lambda: 'iamstate.rules.principals.privilege_escalation' in sys.modules; "
+        "v._ready = lambda: (seen.append(('ready', found())), ready()); "
+        "v.fan_out_for = lambda parsed: (seen.append(('fork', found())), fan(parsed))[1]; "
+        "result = v.validate(sys.argv[1], OutputOptions(fmt='json')); "
+        "print(seen, result.exit_code, len(result.document['findings']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(config)], capture_output=True, text=True, timeout=300, check=True
+    )
+    if len(os.sched_getaffinity(0)) > 1:
+        assert done.stdout.startswith("[('ready', False), ('fork', True)] 3 "), done.stdout
+    else:
+        assert done.stdout.startswith("[('fork', False)] 3 "), done.stdout
+
+
 def large_config(path: Path, roles: int = 1_100) -> Path:
     """A configuration of more than MIN_ENTITIES entities whose principals the rules report."""
     admin = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}

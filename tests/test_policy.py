@@ -12,7 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamstate.policy import equivalent, normalize, pretty, substitute, unified_diff
+from iamstate.policy import (
+    equivalent,
+    normalize,
+    normalize_statement,
+    pretty,
+    statements_in_order,
+    substitute,
+    unified_diff,
+)
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
@@ -630,3 +638,39 @@ def test_normalize_is_idempotent_and_stays_valid_json(document: dict[str, Any], 
     assert json.loads(json.dumps(once)) == once
     assert isinstance(once["Statement"], list)
     assert pretty(once) == pretty(normalize(document))
+
+
+@PROPERTY_SETTINGS
+@given(documents(), st.randoms(use_true_random=True))
+def test_statements_in_order_are_each_statement_normalized_as_written(
+    document: dict[str, Any], rng: random.Random
+) -> None:
+    written = rewrite(rng, document)
+    if not isinstance(written, dict):  # a rewrite to JSON text: what IAM returns, never a rule's input
+        written = copy.deepcopy(document)
+    statements = written["Statement"] if isinstance(written["Statement"], list) else [written["Statement"]]
+    expected = [normalize_statement(s) for s in statements]
+    # Before the document is normalized, after (a lookup), and for its canonical form.
+    assert statements_in_order(copy.deepcopy(written)) == expected
+    canonical = normalize(written)
+    assert statements_in_order(written) == expected
+    assert sorted(map(json.dumps, statements_in_order(written))) == sorted(
+        map(json.dumps, canonical["Statement"])
+    )
+    assert statements_in_order(canonical) == canonical["Statement"]
+    assert statements_in_order(copy.deepcopy(canonical)) == canonical["Statement"]
+
+
+def test_statements_in_order_keep_the_written_order_that_normalize_sorts() -> None:
+    later = {"Effect": "Deny", "Action": "S3:PutObject", "Resource": "*"}
+    first = {"Sid": "", "Effect": "Allow", "Action": ["s3:GetObject", "S3:GetObject"], "Resource": "*"}
+    document = {"Version": "2012-10-17", "Statement": [later, first]}
+    in_order = statements_in_order(document)
+    assert in_order == [
+        {"Effect": "Deny", "Action": ["s3:putobject"], "Resource": ["*"]},
+        {"Effect": "Allow", "Action": ["s3:getobject"], "Resource": ["*"]},
+    ]
+    assert normalize(document)["Statement"] == [in_order[1], in_order[0]]
+    single = {"Version": "2012-10-17", "Statement": later}
+    assert statements_in_order(single) == [in_order[0]]
+    assert statements_in_order({"Version": "2012-10-17"}) == []

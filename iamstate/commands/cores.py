@@ -45,6 +45,27 @@ def second_core() -> Callable[[Callable[[], T], Callable[[], U]], tuple[T, U]] |
     return on_second_core if available() else None
 
 
+def meanwhile(
+    apart: Callable[[Callable[[], T], Callable[[], U]], tuple[T, U]] | None, ready: Callable[[], object]
+) -> Callable[[Callable[[], T], Callable[[], U]], tuple[T, U]] | None:
+    """``apart`` (None stays None) with ``ready()`` run here after this process's own half,
+    while the child still works on its half: what ``ready`` makes (imports, caches) is then
+    made once, before any later fork, instead of in each process after it."""
+    if apart is None:
+        return None
+    run = apart
+
+    def readying(elsewhere: Callable[[], T], here: Callable[[], U]) -> tuple[T, U]:
+        def mine() -> U:
+            found = here()
+            ready()
+            return found
+
+        return run(elsewhere, mine)
+
+    return readying
+
+
 def available() -> bool:
     """True on Linux with more than one core to run on and no thread besides this one."""
     if sys.platform != "linux" or not hasattr(os, "fork") or threading.active_count() != 1:

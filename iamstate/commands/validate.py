@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 
 from iamstate.commands import collector
-from iamstate.commands.cores import fan_out_for, second_core
+from iamstate.commands.cores import fan_out_for, meanwhile, second_core
 from iamstate.commands.options import CommandResult, OutputOptions, command_time
-from iamstate.config import ParsedConfig, build_config, parse_config
+from iamstate.config import ParsedConfig, build_config, parse_config, prepare_schema
 from iamstate.errors import ConfigError, Diagnostic, ExitCode
 from iamstate.kinds import in_reading_order
 from iamstate.model import Json
 from iamstate.render.json import render_json
 from iamstate.render.results import validate_text
-from iamstate.rules import RuleInput, run_rules, run_rules_apart
+from iamstate.rules import RuleInput, prepare_rules, run_rules, run_rules_apart
 
 
 def validate(path: str, output: OutputOptions, *, at: str | None = None) -> CommandResult:
@@ -25,7 +25,10 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     """
     try:
         with collector.building():
-            parsed = parse_config(path, now=command_time(at), second_core=second_core())
+            # While the other core parses the second half of a large file, this one readies
+            # what both processes use after the next fork (the schema's validator, the rules).
+            parsing = meanwhile(second_core(), _ready)
+            parsed = parse_config(path, now=command_time(at), second_core=parsing)
             apart = fan_out_for(parsed)
             if apart is None:
                 data = _rule_input(parsed)
@@ -69,6 +72,11 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     else:
         text = validate_text(doc, color=output.color)
     return CommandResult(ExitCode.REFUSED if blocking else ExitCode.OK, text, doc)
+
+
+def _ready() -> None:
+    prepare_schema()
+    prepare_rules()
 
 
 def _rule_input(parsed: ParsedConfig, *, checks: bool = True) -> RuleInput:

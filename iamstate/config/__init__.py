@@ -21,6 +21,7 @@ from iamstate.config.build import Builder
 from iamstate.config.files import config_root, read_config_file
 from iamstate.config.limits import MAX_CONFIG_FILE_BYTES
 from iamstate.config.refusals import take_refusals
+from iamstate.config.schema import prepare as prepare_schema
 from iamstate.config.schema import schema as _schema
 from iamstate.config.schema import section_keys, validate
 from iamstate.config.where import list_sections, subject
@@ -39,6 +40,7 @@ __all__ = [
     "config_files",
     "load_config",
     "parse_config",
+    "prepare_schema",
     "schema",
 ]
 

@@ -118,7 +118,7 @@ class Declared:
 
 def is_absent(d: Declared) -> bool:
     """True for a declaration that says ``absent: true``: the entity is to be deleted."""
-    return isinstance(d.data, Mapping) and d.data.get("absent") is True
+    return isinstance(d.data, dict) and d.data.get("absent") is True
 
 
 def singleton_sections() -> tuple[str, ...]:
@@ -253,7 +253,7 @@ class Builder:
                 return
             file, value = holder
             for step in section[1:]:
-                value = value.get(step) if isinstance(value, Mapping) else None
+                value = value.get(step) if isinstance(value, dict) else None
             name = kind.name_of(value) if value is not None else None
             if name is not None:
                 yield Declared(file, section, value, kind.kind, name)
@@ -289,7 +289,7 @@ class Builder:
         address = d.address
         self.resources[address] = resource
         self.sources[address] = where or d.at(spec(d.kind).name_key)
-        if isinstance(d.data, Mapping):
+        if isinstance(d.data, dict):
             self._exceptions(d)
             self._review(d)
 
@@ -366,7 +366,7 @@ class Builder:
 
         ``holder`` is the entity that holds the grant (``d``'s own by default).
         """
-        if not isinstance(item, Mapping) or "expires_at" not in item:
+        if not isinstance(item, dict) or "expires_at" not in item:
             return True
         path = (*d.path, *steps)
         known = self.grants.get((d.file.name, path))
@@ -425,16 +425,16 @@ class Builder:
         statement's ``expires_at`` and ``reason`` taken out and turned into ``DateLessThan
         aws:CurrentTime``, which AWS enforces; the grants are recorded. Problems in a
         document read from a file point at ``key``."""
-        if not isinstance(document, Mapping) or "Statement" not in document:
+        if not isinstance(document, dict) or "Statement" not in document:
             return document
         statements = document["Statement"]
-        single = isinstance(statements, Mapping)
+        single = isinstance(statements, dict)
         items = [statements] if single else statements
         if not isinstance(items, list):
             return document
         out = []
         for index, statement in enumerate(items):
-            if not isinstance(statement, Mapping) or not ({"expires_at", "reason"} & set(statement)):
+            if not isinstance(statement, dict) or not ({"expires_at", "reason"} & set(statement)):
                 out.append(statement)
                 continue
             steps: YamlPath = (key, "Statement") if single else (key, "Statement", index)
@@ -560,7 +560,7 @@ class Builder:
         kept: dict[str, str] = {}
         for rule, waiver in waivers.items():
             # A waiver is a reason, or {reason, expires_at}.
-            temporary = isinstance(waiver, Mapping)
+            temporary = isinstance(waiver, dict)
             reason = waiver.get("reason") if temporary else waiver
             if not _is_real_reason(str(reason)):
                 self.error(

@@ -36,9 +36,9 @@ def shown(text: str) -> str:
 
 def declaration_problems(d: Declared, resource: Any, quotas: Quotas) -> Iterator[Diagnostic]:
     """Everything IAM would refuse in one declaration and the resource built from it."""
-    data = d.data if isinstance(d.data, Mapping) else {}
+    data = d.data if isinstance(d.data, dict) else {}
     tags = data.get("tags")
-    if isinstance(tags, Mapping):
+    if isinstance(tags, dict):
         for key, value in tags.items():
             problem = tag_text_problem(str(key), key=True)
             if problem:

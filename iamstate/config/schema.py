@@ -87,6 +87,11 @@ def _compiled() -> Callable[[Json], bool] | None:
     return is_valid
 
 
+def prepare() -> None:
+    """Compile the validator now (a process forked after this finds it compiled)."""
+    _compiled()
+
+
 def is_valid(data: Json) -> bool:
     """Whether one file's data satisfies the schema, by the compiled validator (fast) if there is one."""
     check = _compiled()

@@ -271,7 +271,7 @@ class KindSpec(Generic[R]):
 
     def name_of(self, data: Any) -> str | None:
         """The entity's name in one YAML declaration; None when it has none (the schema says why)."""
-        if isinstance(data, Mapping):
+        if isinstance(data, dict):
             name = data.get("name")
             return name if isinstance(name, str) and name else None
         return None

@@ -235,7 +235,7 @@ def policy_refs(builder: Builder, d: Declared, key: str) -> Iterator[str]:
     the builder's ``now``: a temporary attachment (``{policy: REF, expires_at, reason}``) that
     has expired is left out."""
     for index, item in enumerate(d.data.get(key) or []):
-        temporary = isinstance(item, Mapping)
+        temporary = isinstance(item, dict)
         ref = str(item["policy"]) if temporary else str(item)
         arn = policy_ref(builder, d, (key, index, "policy") if temporary else (key, index), ref)
         if arn is not None and builder.holds(d, (key, index), item, GrantKind.ATTACHMENT, arn):

@@ -55,6 +55,7 @@ __all__ = [
     "apply_waivers",
     "caller_findings",
     "live_findings",
+    "prepare_rules",
     "run_rules",
     "run_rules_apart",
 ]
@@ -159,6 +160,16 @@ def __getattr__(name: str) -> object:
 def apply_waivers(findings: Iterable[Finding], exceptions: Mapping[str, Mapping[str, str]]) -> list[Finding]:
     """Mark findings waived where the entity's ``exceptions`` name a waivable rule (pure)."""
     return base.apply_waivers(findings, exceptions, _config_rules())
+
+
+def prepare_rules() -> None:
+    """Discover the catalogue of validate, plan and apply now, with the kinds and the action
+    catalogue its rules read: a process forked after this finds them ready."""
+    from iamstate import catalog, kinds
+
+    _config_rules()
+    kinds.specs()
+    catalog.services()
 
 
 def run_rules(data: RuleInput, *, live: bool, allow_mass_delete: bool = False) -> list[Finding]:

@@ -270,13 +270,15 @@ def raw_statements(document: Json) -> list[Json]:
 
 def labelled(document: Json) -> list[Statement]:
     """The statements of a document as written, each normalized and labelled in written order."""
-    out = []
-    for index, item in enumerate(raw_statements(document), start=1):
-        if not isinstance(item, Mapping):
-            continue
-        canonical = policy.normalize({"Statement": [item]})["Statement"][0]
-        out.append(Statement(policy.statement_label(index, item), canonical))
-    return out
+    raw = raw_statements(document)
+    if not raw:
+        return []
+    canonical = policy.statements_in_order(document)
+    return [
+        Statement(policy.statement_label(index, item), normal)
+        for index, (item, normal) in enumerate(zip(raw, canonical, strict=True), start=1)
+        if isinstance(item, Mapping)
+    ]
 
 
 def denied(statements_: Sequence[Statement], action: str) -> bool:
