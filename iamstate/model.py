@@ -221,6 +221,11 @@ class State:
         """The resources of one kind, in name order."""
         return [self.resources[a] for a in self._addresses_by_kind().get(kind, ())]
 
+    def items_of_kind(self, kind: Kind) -> list[tuple[Address, Resource]]:
+        """The addresses and resources of one kind, in name order (the addresses held here)."""
+        resources = self.resources
+        return [(a, resources[a]) for a in self._addresses_by_kind().get(kind, ())]
+
     def _addresses_by_kind(self) -> Mapping[Kind, list[Address]]:
         """The addresses of each kind, in name order: sorted once, not on every :meth:`of_kind`
         (made again should entries be added or removed after the first call)."""

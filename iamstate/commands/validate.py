@@ -53,6 +53,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
             "diagnostics": [diagnostic_json(d) for d in error.diagnostics],
         }
         return CommandResult(ExitCode.ERROR, render_json(invalid), invalid)
+    collector.keep(parsed, data)
     config = data.config
     blocking = [f for f in findings if f.blocking]
     doc: dict[str, Json] = {

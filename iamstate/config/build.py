@@ -127,6 +127,38 @@ def singleton_sections() -> tuple[str, ...]:
     return (*SETTINGS[:2], *own, *SETTINGS[2:])
 
 
+class Sources(Mapping[Address, SourceLocation]):
+    """Where each entity was declared: kept as its place in the file, and made a location only
+    when read (a large configuration declares thousands; a message names a few)."""
+
+    __slots__ = ("_places",)
+
+    def __init__(self) -> None:
+        self._places: dict[Address, SourceLocation | tuple[YamlFile, YamlPath]] = {}
+
+    def declared_at(self, address: Address, file: YamlFile, path: YamlPath) -> None:
+        """``address`` was declared at ``path`` of ``file``."""
+        self._places[address] = (file, path)
+
+    def __setitem__(self, address: Address, where: SourceLocation) -> None:
+        self._places[address] = where
+
+    def __getitem__(self, address: Address) -> SourceLocation:
+        found = self._places[address]
+        if isinstance(found, tuple):
+            found = self._places[address] = found[0].at(found[1])
+        return found
+
+    def __contains__(self, address: object) -> bool:
+        return address in self._places
+
+    def __iter__(self) -> Iterator[Address]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+
 class Builder:
     """Builds one :class:`DesiredConfig` from files, collecting diagnostics as it goes.
 
@@ -166,7 +198,7 @@ class Builder:
         """The last value asked whether it names a variable, and the answer."""
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
-        self.sources: dict[Address, SourceLocation] = {}
+        self.sources = Sources()
         self.exceptions: dict[Address, Mapping[str, str]] = {}
         self.documents_raw: dict[Address, Json] = {}
         self.account_id = PLACEHOLDER_ACCOUNT_ID
@@ -288,7 +320,10 @@ class Builder:
             self.diagnostics.extend(declaration_problems(d, resource, self.quotas))
         address = d.address
         self.resources[address] = resource
-        self.sources[address] = where or d.at(spec(d.kind).name_key)
+        if where is None:
+            self.sources.declared_at(address, d.file, (*d.path, spec(d.kind).name_key))
+        else:
+            self.sources[address] = where
         if isinstance(d.data, dict):
             self._exceptions(d)
             self._review(d)
@@ -484,7 +519,7 @@ class Builder:
         for kind in specs():
             for d in self.declared(kind.kind):
                 if self.is_gone(d):
-                    self.sources[d.address] = d.at(kind.name_key)
+                    self.sources.declared_at(d.address, d.file, (*d.path, kind.name_key))
                     if not self.is_broken(d):
                         absent.add(d.address)
                         self._exceptions(d)
@@ -510,7 +545,7 @@ class Builder:
             ),
             manages_password_policy=Kind.PASSWORD_POLICY in managed,
             managed_kinds=frozenset(managed),
-            sources=dict(self.sources),
+            sources=self.sources,
             exceptions=dict(self.exceptions),
             documents_raw=dict(self.documents_raw),
             require_mfa=frozenset(self.require_mfa),

@@ -266,9 +266,8 @@ class Walk:
     def _documents(self, kind: Kind) -> tuple[Document, ...]:
         """The document of each declared entity of ``kind``: a policy's, or a role's trust policy."""
         out = []
-        for resource in self.config.state.of_kind(kind):
+        for address, resource in self.config.state.items_of_kind(kind):
             assert isinstance(resource, (ManagedPolicy, Role))
-            address = Address(kind, resource.name)
             normalized = resource.document if isinstance(resource, ManagedPolicy) else resource.trust
             written = self.config.documents_raw.get(address, normalized)
             out.append(Document(address, "policy" if kind is Kind.POLICY else "trust", written, normalized))
@@ -300,9 +299,9 @@ class Walk:
         from iamstate.analysis.account import PRINCIPAL_KINDS
 
         return tuple(
-            Principal(Address(kind, resource.name), self)
+            Principal(address, self)
             for kind in PRINCIPAL_KINDS
-            for resource in self.config.state.of_kind(kind)
+            for address, _ in self.config.state.items_of_kind(kind)
         )
 
     @functools.cached_property
@@ -538,9 +537,9 @@ class EntityRule(ConfigRule):
 
     def subjects(self, walk: Walk) -> Iterator[tuple[Callable[[], Subject], Found]]:
         for kind in self.kinds:
-            for resource in walk.config.state.of_kind(kind):
-                address = Address(kind, resource.name)
-                name = "the password policy" if address == PASSWORD_POLICY_ADDRESS else ""
+            for address, resource in walk.config.state.items_of_kind(kind):
+                password_policy = kind is Kind.PASSWORD_POLICY and address == PASSWORD_POLICY_ADDRESS
+                name = "the password policy" if password_policy else ""
                 yield functools.partial(walk.subject, address, name), self.check(resource, walk.data)
 
 
