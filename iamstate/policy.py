@@ -71,7 +71,7 @@ _MEMO_ENTRIES = 16_384
 _MISSING = object()
 
 
-def normalize(document: Json) -> Json:
+def normalize(document: Json, *, text: str | None = None) -> Json:
     """Return the canonical form of a policy document (pure).
 
     Two documents that mean the same to IAM normalize to equal values; the result
@@ -82,11 +82,12 @@ def normalize(document: Json) -> Json:
 
     Equal inputs (same text, or same ``repr``: same keys in the same order, same
     types) share one result, computed once: thousands of roles often carry one trust
-    policy. Treat the result as read-only.
+    policy. Treat the result as read-only. ``text``: ``repr(document)``, from a caller that
+    has it at hand.
     """
     if type(document) not in (dict, list, str):
         return _normalize(document, [])
-    key = repr(document)
+    key = repr(document) if text is None else text
     found = _MEMO.get(key, _MISSING)
     return _remembered(key, document) if found is _MISSING else found
 

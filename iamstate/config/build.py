@@ -10,6 +10,7 @@ so that all are reported.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ class Declared:
     kind: Kind
     name: str
 
-    @property
+    @functools.cached_property
     def address(self) -> Address:
         return Address(self.kind, self.name)
 
@@ -194,8 +195,8 @@ class Builder:
         self.diagnostics: list[Diagnostic] = []
         self.require_mfa: set[Address] = set()
         """Roles declared with ``require_mfa: true`` beside a full ``trust:`` (for trust-mfa-missing)."""
-        self._asked: tuple[Json, bool] = (None, False)
-        """The last value asked whether it names a variable, and the answer."""
+        self._asked: tuple[Json, str, bool] = (None, "", False)
+        """The last value asked whether it names a variable, its text, and the answer."""
         self.document_files: list[str] = []
         self.resources: dict[Address, Resource] = {}
         self.sources = Sources()
@@ -233,11 +234,21 @@ class Builder:
         return policy.substitute(value, self.variables)
 
     def _names_variable(self, value: Json) -> bool:
-        """:func:`_names_variable`, its answer for the last value asked about kept: a document
-        is checked, then substituted."""
+        """False when no string of ``value`` (a key or a value) holds ``${``, which :func:`_strings`
+        looks for: told from the value's ``repr`` without a walk (a string's ``repr`` keeps ``$``
+        and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``). The
+        answer and the text it read are kept for the last value asked about: a document is
+        checked, then substituted, then normalized."""
         if self._asked[0] is not value:
-            self._asked = (value, _names_variable(value))
-        return self._asked[1]
+            text = value if isinstance(value, str) else repr(value)
+            self._asked = (value, text, "${" in text)
+        return self._asked[2]
+
+    def text_of(self, value: Json) -> str | None:
+        """``repr(value)`` when ``value`` is the last value asked whether it names a variable
+        (the normalization of a document can then skip writing it out again), else None."""
+        asked, text, _ = self._asked
+        return text if asked is value and not isinstance(value, str) else None
 
     def did_you_mean(self, word: str, choices: Iterable[str]) -> str:
         """A "did you mean" hint, or ""."""
@@ -488,6 +499,8 @@ class Builder:
                 else:
                     kept = expiring
             out.append(kept)
+        if all(new is old for new, old in zip(out, items, strict=True)):
+            return document  # no statement holds an expiry: the document as it came
         return {**document, "Statement": out[0] if single else out}
 
     # --- the whole configuration -------------------------------------------------
@@ -672,13 +685,6 @@ def _all_strings(value: Json) -> Iterator[str]:
     elif isinstance(value, list):
         for child in value:
             yield from _all_strings(child)
-
-
-def _names_variable(value: Json) -> bool:
-    """False when no string of ``value`` (a key or a value) holds ``${``, which :func:`_strings`
-    looks for: told from the value's ``repr`` without a walk (a string's ``repr`` keeps ``$``
-    and ``{`` as written, and nothing else in it puts a ``{`` right after a ``$``)."""
-    return "${" in value if isinstance(value, str) else "${" in repr(value)
 
 
 def _strings(

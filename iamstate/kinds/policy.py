@@ -281,10 +281,11 @@ def policy_ref(builder: Builder, d: Declared, steps: tuple[str | int, ...], ref:
     )
 
 
-def normalized(document: Json) -> Json:
-    """The canonical form; a document too malformed to normalize is kept as written for the rules."""
+def normalized(document: Json, text: str | None = None) -> Json:
+    """The canonical form; a document too malformed to normalize is kept as written for the rules.
+    ``text``: ``repr(document)`` where the builder has it (:meth:`Builder.text_of`)."""
     try:
-        return documents.normalize(document)
+        return documents.normalize(document, text=text)
     except (ValueError, TypeError):
         return document
 
@@ -409,9 +410,8 @@ class PolicyKind(KindSpec[ManagedPolicy]):
         if builder.is_broken(d):
             return
         if "document" in d.data:
-            document = d.data["document"]
+            document: dict[str, Any] | None = dict(d.data["document"])
             builder.check_strings(document, d, "document")
-            document = dict(document)
         else:
             document = builder.read_document_file(d, "document_file")
             if document is None:
@@ -425,7 +425,7 @@ class PolicyKind(KindSpec[ManagedPolicy]):
                 name=d.name,
                 path=path,
                 description=d.data.get("description", ""),
-                document=normalized(substituted),
+                document=normalized(substituted, builder.text_of(substituted)),
                 document_as_written=substituted,
                 tags=dict(d.data.get("tags") or {}),
                 arn=policy_arn(builder.partition, builder.account_id, path, d.name),

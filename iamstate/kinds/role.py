@@ -400,7 +400,7 @@ class RoleKind(KindSpec[Role]):
                 name=d.name,
                 path=path,
                 description=d.data.get("description", ""),
-                trust=normalized(trust),
+                trust=normalized(trust, builder.text_of(trust)),
                 trust_as_written=trust,
                 policies=frozenset(policy_refs(builder, d, "policies")),
                 max_session_duration=int(d.data.get("max_session_duration", DEFAULT_MAX_SESSION_DURATION)),
