@@ -621,3 +621,34 @@ def test_yaml_anchors_and_merge_keys_work(tmp_path: Path) -> None:
         },
     )
     assert resource(config, Kind.USER, "bob").tags == {"team": "data", "cost-center": "42"}
+
+
+def test_where_each_entity_was_declared_reads_the_same_however_it_is_read(tmp_path: Path) -> None:
+    (tmp_path / "iamstate.yaml").write_text(
+        textwrap.dedent(
+            """\
+            roles:
+              - name: app
+                trusted: {services: [ec2.amazonaws.com]}
+                instance_profile: true
+              - name: gone
+                absent: true
+            users:
+              - name: bob
+            """
+        )
+    )
+    sources = load_config(tmp_path).config.sources
+    where = str(tmp_path / "iamstate.yaml")
+    app, profile = Address(Kind.ROLE, "app"), Address(Kind.INSTANCE_PROFILE, "app")
+    gone, bob = Address(Kind.ROLE, "gone"), Address(Kind.USER, "bob")
+    expected = {
+        app: SourceLocation(where, 2, 11),
+        profile: SourceLocation(where, 4, 23),
+        gone: SourceLocation(where, 5, 11),
+        bob: SourceLocation(where, 8, 11),
+    }
+    assert sorted(sources) == sorted(expected) and len(sources) == 4
+    assert sources.get(Address(Kind.USER, "nobody")) is None and Address(Kind.USER, "nobody") not in sources
+    assert sources[bob] == expected[bob] and sources[bob] is sources[bob]  # made once, when first read
+    assert sources == expected and expected == sources and dict(sources.items()) == expected

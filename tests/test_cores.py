@@ -171,6 +171,21 @@ def test_a_command_process_keeps_its_configuration_out_of_the_collectors_walks(t
     assert (froze, had_young, young_after, threshold) == ("True", "True", "0", "50000")
 
 
+def test_a_command_process_keeps_what_a_command_built_until_it_ends() -> None:
+    # In a fresh interpreter: keep() holds objects only once tune() made it a command's process.
+    script = (
+        "import weakref\nfrom iamstate.commands import collector\n"
+        "class Built: pass\n"
+        "def made(): built = Built(); collector.keep(built); return weakref.ref(built)\n"
+        "before = made(); collector.tune(); after = made(); "
+        "print(before() is None, after() is not None)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["True", "True"]
+
+
 def test_an_invalid_large_configuration_reads_the_same_on_two_cores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

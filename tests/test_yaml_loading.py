@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iamstate.config import load_config, yamlpos
 from iamstate.config.limits import MAX_ALIAS_NODES, MAX_NESTING_DEPTH, MAX_NUMBER_CHARS
@@ -199,3 +201,16 @@ def test_an_explicit_tag_on_text_of_another_type_is_a_located_error(text: str) -
     assert fast == slow
     assert fast[0].startswith("f.yaml:1:4: error: invalid YAML: ")
     assert "is not a valid !!" in fast[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x9F), max_size=40), st.booleans())
+def test_a_character_a_yaml_file_may_not_hold_is_found_where_the_search_finds_it(
+    text: str, wide: bool
+) -> None:
+    written = f"roles: []\n# {text}\n" + ("\u00e9" if wide else "")
+    found = yamlpos._non_printable(written)
+    expected = yamlpos._NON_PRINTABLE.search(written)
+    assert (found and found.start()) == (expected and expected.start())
+    problems = parse_yaml(written, "x.yaml")[1]
+    assert bool(problems and "is not allowed in a YAML file" in problems[0].message) == (expected is not None)

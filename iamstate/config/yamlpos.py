@@ -74,6 +74,17 @@ _ONLY_BY_FIRST = None not in _RESOLVERS and not yaml.SafeLoader.yaml_path_resolv
 """Whether a plain scalar's first character alone can tell that it is a string."""
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_PRINTABLE_ASCII = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
+"""The ASCII characters a YAML file may hold (what :data:`_NON_PRINTABLE` allows below 0x80)."""
+
+
+def _non_printable(text: str) -> re.Match[str] | None:
+    """The first character a YAML file may not hold, or None; text of printable ASCII alone
+    (nearly every file) is told at once, without a search character by character."""
+    if text.isascii() and not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+        return None
+    return _NON_PRINTABLE.search(text)
+
 
 COLUMN_BITS = 32
 _COLUMN_MASK = (1 << COLUMN_BITS) - 1
@@ -243,7 +254,7 @@ def parse_yaml(
     ``second_core``, a file of :data:`SPLIT_CHARS` or more may be parsed in two halves at
     once (:mod:`iamstate.config.yamlhalves`), for the same result.
     """
-    bad = _NON_PRINTABLE.search(text)
+    bad = _non_printable(text)
     if bad is not None:
         return None, [
             Diagnostic(

@@ -62,9 +62,10 @@ CONDITION_OPERATORS = (
 _SID_FORMAT = re.compile(r"[A-Za-z0-9]*")
 
 
-def _compact_size(document: Json) -> int:
+def _compact_size(document: Json, limit: int) -> int:
+    """The document's size without whitespace; any size up to ``limit`` stands for all of them."""
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
-    return len(re.sub(r"\s", "", text))
+    return len(text) if len(text) <= limit else len(re.sub(r"\s", "", text))
 
 
 def _text(value: Json) -> str | None:
@@ -105,7 +106,7 @@ def malformed(document: Json, kind: str, partition: str | None = None) -> list[s
         problems += [f"{label}: {p}" for p in _statement_problems(statement, kind, partition)]
     problems += [f"uses Sid '{sid}' {n} times; Sids must be unique" for sid, n in sids.items() if n > 1]
     limit = POLICY_SIZE_LIMIT if kind == "policy" else TRUST_SIZE_LIMIT
-    size = _compact_size(document)
+    size = _compact_size(document, limit)
     if size > limit:
         problems.append(f"is {size} characters long without whitespace; IAM allows {limit}")
     return problems
