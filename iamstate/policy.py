@@ -121,7 +121,8 @@ def _remembered(key: str, document: Json) -> Json:
     in_order: list[Json] = []
     found = _MEMO[key] = _normalize(document, in_order)
     _IN_ORDER[key] = in_order
-    _CANONICAL[id(found)] = found
+    if isinstance(found, dict):
+        _CANONICAL[id(found)] = found
     return found
 
 

@@ -53,7 +53,7 @@ def meanwhile(
     made once, before any later fork, instead of in each process after it."""
     if apart is None:
         return None
-    run = apart
+    run = apart  # narrowed, for the closure
 
     def readying(elsewhere: Callable[[], T], here: Callable[[], U]) -> tuple[T, U]:
         def mine() -> U:

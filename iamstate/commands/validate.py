@@ -76,6 +76,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
 
 
 def _ready() -> None:
+    """What both processes of a large validate use: the schema's validator and the rules."""
     prepare_schema()
     prepare_rules()
 

@@ -63,7 +63,8 @@ _SID_FORMAT = re.compile(r"[A-Za-z0-9]*")
 
 
 def _compact_size(document: Json, limit: int) -> int:
-    """The document's size without whitespace; any size up to ``limit`` stands for all of them."""
+    """The document's size without whitespace, when that is over ``limit``; else a size that is
+    not over it either (the size with whitespace kept, when that fits)."""
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
     return len(text) if len(text) <= limit else len(re.sub(r"\s", "", text))
 
