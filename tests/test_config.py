@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -652,3 +654,23 @@ def test_where_each_entity_was_declared_reads_the_same_however_it_is_read(tmp_pa
     assert sources.get(Address(Kind.USER, "nobody")) is None and Address(Kind.USER, "nobody") not in sources
     assert sources[bob] == expected[bob] and sources[bob] is sources[bob]  # made once, when first read
     assert sources == expected and expected == sources and dict(sources.items()) == expected
+
+
+def test_a_loaded_configuration_keeps_no_parsed_file_alive() -> None:
+    # plan holds the configuration beside everything it reads: the parsed files (their data
+    # and every value's place) must be freed once the configuration is built. In a fresh
+    # interpreter, so that no other test's parsed file is about.
+    script = (
+        "import gc, sys; from iamstate.config import load_config; from iamstate.config.yamlpos import YamlFile; "
+        "loaded = load_config(sys.argv[1]); gc.collect(); "
+        "print(len(loaded.config.sources), sum(isinstance(o, YamlFile) for o in gc.get_objects()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(REPO / "examples")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    declared, parsed_files = map(int, done.stdout.split())
+    assert declared > 10 and parsed_files == 0

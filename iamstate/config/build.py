@@ -24,7 +24,7 @@ from iamstate.config.files import read_referenced_file
 from iamstate.config.iamchecks import declaration_problems
 from iamstate.config.limits import MAX_METADATA_FILE_BYTES
 from iamstate.config.where import did_you_mean, subject
-from iamstate.config.yamlpos import YamlFile, YamlPath
+from iamstate.config.yamlpos import YamlFile, YamlPath, located
 from iamstate.constraints import Quotas
 from iamstate.errors import Diagnostic
 from iamstate.kinds import KindSpec, spec, specs
@@ -129,17 +129,18 @@ def singleton_sections() -> tuple[str, ...]:
 
 
 class Sources(Mapping[Address, SourceLocation]):
-    """Where each entity was declared: kept as its place in the file, and made a location only
-    when read (a large configuration declares thousands; a message names a few)."""
+    """Where each entity was declared: kept as its file's name and its packed place there, and
+    made a location only when read (a large configuration declares thousands; a message
+    names a few). The parsed file is not kept."""
 
     __slots__ = ("_places",)
 
     def __init__(self) -> None:
-        self._places: dict[Address, SourceLocation | tuple[YamlFile, YamlPath]] = {}
+        self._places: dict[Address, SourceLocation | tuple[str, int]] = {}
 
     def declared_at(self, address: Address, file: YamlFile, path: YamlPath) -> None:
         """``address`` was declared at ``path`` of ``file``."""
-        self._places[address] = (file, path)
+        self._places[address] = (file.name, file.place(path))
 
     def __setitem__(self, address: Address, where: SourceLocation) -> None:
         self._places[address] = where
@@ -147,7 +148,7 @@ class Sources(Mapping[Address, SourceLocation]):
     def __getitem__(self, address: Address) -> SourceLocation:
         found = self._places[address]
         if isinstance(found, tuple):
-            found = self._places[address] = found[0].at(found[1])
+            found = self._places[address] = located(*found)
         return found
 
     def __contains__(self, address: object) -> bool:

@@ -128,19 +128,24 @@ class YamlFile:
 
     def at(self, path: YamlPath) -> SourceLocation:
         """Where the value at ``path`` was written, or its nearest known ancestor."""
+        return self._location(self.place(path))
+
+    def place(self, path: YamlPath) -> int:
+        """:meth:`at`, packed as :func:`place` packs a mark (0, the start, without places):
+        what a location is made from later, when it is wanted."""
         node = self.places
         if node is None:
-            return SourceLocation(self.name, 1, 1)
+            return 0
         found = node if node.__class__ is int else node[0]
         for step in path:
             node = _child(node, step)
             if node is None:
                 break
             found = node if node.__class__ is int else node[0]
-        return self._location(found)
+        return found
 
     def _location(self, packed: int) -> SourceLocation:
-        return SourceLocation(self.name, (packed >> COLUMN_BITS) + 1, (packed & _COLUMN_MASK) + 1)
+        return located(self.name, packed)
 
     def key_at(self, path: YamlPath) -> SourceLocation:
         """Where the key naming ``path`` was written (the value's place for list items)."""
@@ -197,6 +202,11 @@ class YamlFile:
                 return None
             value = value[step]
         return value
+
+
+def located(name: str, packed: int) -> SourceLocation:
+    """The location in file ``name`` of a place packed as :func:`place` packs a mark."""
+    return SourceLocation(name, (packed >> COLUMN_BITS) + 1, (packed & _COLUMN_MASK) + 1)
 
 
 def place_of(node: Places) -> int:
