@@ -763,8 +763,8 @@ def show(
     no_color: NoColorOpt = False,
 ) -> None:
     """Render a saved plan in any format, without AWS (plan once, post the comment from the file)."""
-    color = _setup(LogFormat.console, 0, no_color)
-    output = OutputOptions(fmt.value, color, max_chars=max_chars)
+    # show logs nothing: no logging is set up (that would load structlog for no line).
+    output = OutputOptions(fmt.value, should_color(no_color, sys.stdout), max_chars=max_chars)
     from iamstate.commands import show as show_cmd
 
     _finish(lambda: show_cmd.show(planfile, output))

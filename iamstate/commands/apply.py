@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from iamstate.apply import CreatedPrincipals, ProgressEvent, apply_plan
+from iamstate.commands.saved import read_plan_file
 from iamstate.commands.shared import (
     AwsOptions,
     Clients,
@@ -36,7 +37,6 @@ from iamstate.commands.shared import (
     connect,
     log_done,
     make_plan,
-    read_plan_file,
 )
 from iamstate.config import LoadedConfig, load_config
 from iamstate.errors import ConfigError, ExitCode, IamstateError, StalePlan

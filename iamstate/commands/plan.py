@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from iamstate.commands.saved import sarif
 from iamstate.commands.shared import (
     AwsOptions,
     CommandResult,
@@ -13,7 +14,6 @@ from iamstate.commands.shared import (
     log_done,
     make_plan,
     plan_exit_code,
-    sarif,
 )
 from iamstate.render import render
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iamstate.commands.shared import CommandResult, OutputOptions, read_plan_file, sarif
+from iamstate.commands.options import CommandResult, OutputOptions
+from iamstate.commands.saved import read_plan_file, sarif
 from iamstate.errors import ExitCode, IamstateError
 from iamstate.model import Json
 from iamstate.plan import Plan
 from iamstate.render import render
-from iamstate.render.report import render_report
 from iamstate.render.sarif import parse_location
 
 
@@ -30,6 +30,8 @@ def show(planfile: Path, output: OutputOptions) -> CommandResult:
     if output.fmt == "sarif":
         text = sarif(plan_doc, _files(plan_doc))
     elif report:
+        from iamstate.render.report import render_report  # a drift report's renderer, for reports alone
+
         text = render_report(
             doc, output.fmt, color=output.color, max_chars=output.max_chars, full_report=full
         )

@@ -67,7 +67,7 @@ def validate(path: str, output: OutputOptions, *, at: str | None = None) -> Comm
     if output.fmt == "json":
         text = render_json(doc)
     elif output.fmt == "sarif":
-        from iamstate.commands.shared import sarif
+        from iamstate.commands.saved import sarif
 
         text = sarif(doc, config.files)
     else:

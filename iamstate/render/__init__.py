@@ -52,14 +52,13 @@ def render(
     Markdown stays within ``max_chars`` characters and names ``full_plan`` (the ``--out``
     file) as where the whole plan is when it had to leave parts out.
     """
-    from iamstate.render.markdown import render_markdown
 
-    return render_as(
-        doc,
-        fmt,
-        text=lambda d: render_text(d, color=color),
-        markdown=lambda d: render_markdown(d, max_chars=max_chars, full_plan=full_plan),
-    )
+    def markdown(d: Mapping[str, Json]) -> str:
+        from iamstate.render.markdown import render_markdown  # loaded for markdown alone
+
+        return render_markdown(d, max_chars=max_chars, full_plan=full_plan)
+
+    return render_as(doc, fmt, text=lambda d: render_text(d, color=color), markdown=markdown)
 
 
 def render_as(
