@@ -2,7 +2,8 @@
 
 Kept apart from :mod:`iamstate.commands.shared` so that ``show``, which a pipeline runs
 to post the comment from the file ``plan --out`` wrote, loads neither the configuration
-loader, the rules' analysis, boto3 nor logging: it renders a file and ends.
+loader, boto3 nor logging: it renders a file and ends. Only SARIF loads the rules, whose
+texts describe each finding's rule.
 """
 
 from __future__ import annotations
