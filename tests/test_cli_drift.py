@@ -305,6 +305,20 @@ def test_out_writes_the_json_report(strict_iam: StrictIam, clean: Path) -> None:
     assert saved["summary_line"] == result.stdout.splitlines()[-1]
 
 
+def test_show_renders_a_saved_report_as_drift_printed_it(strict_iam: StrictIam, clean: Path) -> None:
+    strict_iam.root_access_keys = True
+    no_aws: Any = type("NoAws", (), {"env": staticmethod(lambda base=None: dict(base or {}))})
+    for fmt in ("text", "markdown"):
+        drift = run_cli(
+            strict_iam, clean, "drift", "iam.yaml", "--format", fmt, "--no-color", "--out", "drift.json"
+        )
+        assert drift.returncode == 2, drift.stderr
+        shown = run_cli(no_aws, clean, "show", "drift.json", "--format", fmt, "--no-color")
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == drift.stdout, fmt
+        assert "root" in shown.stdout.lower()
+
+
 # --- stale access keys: deactivate -------------------------------------------------------
 
 DEACTIVATE = CONFIG.replace(
